@@ -1,0 +1,45 @@
+# The README's two commands: `make book` and `make test`. Both create .venv and install
+# everything first; both fail on a failing notebook cell or any Sphinx warning.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The CPU build of torch; any version in pyproject's range works (pass TORCH_SPEC to change).
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+BOOK_FLAGS ?= --warningiserror --keep-going
+
+.PHONY: all setup book test assets clean clean-cache benchmarks
+
+all: book
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 is needed, found " + sys.version' 
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[book,test]"
+	touch $(STAMP)
+
+node_modules/.installed: package.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: Node.js and npm are needed to fetch the site's MathJax/widget assets (https://nodejs.org, or: apt-get install nodejs npm)"; exit 1; }
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(STAMP) node_modules/.installed
+
+book: setup
+	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+
+test: book
+	$(BIN)/python -m pytest
+
+benchmarks: setup
+	$(BIN)/python benchmarks/bench_optimizer_step.py
+	$(BIN)/python benchmarks/bench_simulator.py
+
+clean-cache:
+	rm -rf _build/.jupyter_cache
+
+clean:
+	rm -rf _build

@@ -1,0 +1,56 @@
+"""One source of truth for dependencies: environment.yml lists what pyproject.toml does."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import yaml
+
+from .conftest import REPO
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _pyproject():
+    data = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    reqs = list(data["dependencies"])
+    for extra in ("book", "test"):
+        reqs += data["optional-dependencies"][extra]
+    return reqs
+
+
+def _environment():
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    return env, [r for r in pip if not r.startswith(("-", "--"))]
+
+
+def test_environment_lists_the_same_packages_and_pins():
+    env, pip = _environment()
+    assert sorted(map(str.strip, pip)) == sorted(map(str.strip, _pyproject())), "environment.yml pip list != pyproject dependencies + extras"
+
+
+def test_environment_is_what_binder_needs():
+    env, _ = _environment()
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    assert "python=3.11" in conda
+    assert any(d.startswith("jupyterlab") for d in conda)
+    assert any(d.startswith("jupytext") for d in conda), "jupytext lets JupyterLab open the .md chapters as notebooks"
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    assert "-e ." in pip
+    assert any("download.pytorch.org/whl/cpu" in line for line in pip), "Binder should get the CPU build of torch"
+
+
+def test_torch_range_admits_the_local_cpu_wheel():
+    torch_req = next(r for r in _pyproject() if _name(r) == "torch")
+    from packaging.specifiers import SpecifierSet
+
+    assert "2.13.0" in SpecifierSet(torch_req[len("torch"):])
+    assert "2.14.2" not in SpecifierSet(torch_req[len("torch"):]), "an open range pulls a multi-GB CUDA build"
+
+
+def test_jupyter_book_is_pinned_to_1x():
+    assert "jupyter-book==1.0.4.post1" in _pyproject()

@@ -9,6 +9,10 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The tests train tiny models: one thread is faster than two fighting over a busy
+# 2-core machine, and results do not depend on it.
+torch.set_num_threads(1)
+
 
 def make_mlp(seed: int = 0) -> torch.nn.Module:
     torch.manual_seed(seed)

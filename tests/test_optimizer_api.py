@@ -204,3 +204,24 @@ def test_schedule_returning_bad_beta_is_reported():
     p.grad = torch.ones(2)
     with pytest.raises(ValueError, match=r"beta2 schedule must return values in \[0, 1\), got 1.0 at t=1"):
         opt.step()
+
+
+def test_division_by_zero_with_nonzero_momentum_is_not_hidden():
+    """beta2 = 0 and eps = 0: a zero gradient gives v_t = 0 while m_t != 0.  torch gives
+    an infinite step; so do we (a silent huge finite step would hide the problem)."""
+    for foreach in (False, True):
+        p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        opt = Adam([p], 0.1, (0.9, 0.0), eps=0.0, bias_correction=False, foreach=foreach)
+        for g in (1.0, 0.0):
+            p.grad = torch.tensor([g], dtype=torch.float64)
+            opt.step()
+        assert torch.isinf(p).all()
+
+
+def test_nan_gradient_is_not_swallowed():
+    for foreach in (False, True):
+        p = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+        opt = AMSGrad([p], 0.1, variant="paper", foreach=foreach)
+        p.grad = torch.tensor([float("nan"), 1.0], dtype=torch.float64)
+        opt.step()
+        assert torch.isnan(p[0]) and torch.isfinite(p[1])

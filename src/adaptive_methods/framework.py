@@ -54,6 +54,7 @@ __all__ = [
     "MovingAverageOfSquares",
     "Debiased",
     "RunningMax",
+    "RescaledRunningMax",
     "StepSchedule",
     "Constant",
     "InverseSqrt",
@@ -337,6 +338,56 @@ class RunningMax(MomentRule):
         return state[self.buffer], 1.0
 
 
+class RescaledRunningMax(MomentRule):
+    """AdamX's psi (Tran & Phong 2019, Algorithm 2): a running max that follows beta1_t,
+
+        vhat_1 = v_1,   vhat_t = max(((1 - beta1_t) / (1 - beta1_{t-1}))^2 vhat_{t-1}, v_t).
+
+    With a non-increasing beta1_t the factor is >= 1, so that sqrt(vhat_t) / (1 - beta1_t),
+    and not only sqrt(vhat_t), never decreases: the monotonicity AMSGrad's regret proof
+    uses and :class:`RunningMax` does not give.  A constant beta1 makes the factor 1, and
+    the rule is :class:`RunningMax`.  ``beta1`` must be the schedule of the phi rule.
+    """
+
+    def __init__(self, inner: MomentRule, beta1: Schedule, buffer: str = "max_exp_avg_sq"):
+        self.inner = inner
+        self.beta1 = check_beta(beta1, "beta1")
+        self.buffer = buffer
+
+    @property
+    def buffers(self):  # type: ignore[override]
+        return self.inner.buffers + (self.buffer,)
+
+    def factor(self, t: int) -> float:
+        """((1 - beta1_t) / (1 - beta1_{t-1}))^2; 1 at t = 1, where vhat_0 = 0 anyway."""
+        if t <= 1 or not callable(self.beta1):
+            return 1.0
+        return ((1.0 - _beta_at(self.beta1, t, "beta1")) / (1.0 - _beta_at(self.beta1, t - 1, "beta1"))) ** 2
+
+    def apply(self, grad, state, t):
+        v = self.inner.apply(grad, state, t)
+        vhat = state[self.buffer]
+        factor = self.factor(t)
+        if factor != 1.0:
+            vhat.mul_(factor)
+        torch.maximum(vhat, v, out=vhat)
+        return vhat
+
+    def apply_foreach(self, grads, states, t):
+        vs, divisor = self.inner.apply_foreach(grads, states, t)
+        vhats = [s[self.buffer] for s in states]
+        if divisor != 1.0:
+            vs = torch._foreach_div(vs, divisor)
+        factor = self.factor(t)
+        if factor != 1.0:
+            torch._foreach_mul_(vhats, factor)
+        torch._foreach_maximum_(vhats, vs)
+        return vhats, 1.0
+
+    def current(self, state, t):
+        return state[self.buffer], 1.0
+
+
 # ---------------------------------------------------------------------------------------
 # Step-size schedules alpha_t = lr * factor(t); lr stays in param_groups so that
 # torch.optim.lr_scheduler works unchanged.
@@ -372,6 +423,18 @@ class Rules:
     phi: MomentRule
     psi: MomentRule
     alpha: StepSchedule = Constant()
+
+
+def _divide(m: Tensor, sqrt_v: Tensor) -> Tensor:
+    """m / sqrt(v), with 0 / 0 = 0.
+
+    Without eps, sqrt(v_t) is 0 exactly where every gradient so far was 0 (for beta2 > 0);
+    there m_t = 0 too and the right step is none.  Any other division by zero (m_t != 0
+    with v_t = 0, possible when beta2 = 0) stays an inf, and a NaN gradient stays a NaN:
+    nothing is silently repaired.
+    """
+    out = m / sqrt_v
+    return out.masked_fill_((m == 0) & (sqrt_v == 0), 0.0)
 
 
 def project_box(params: list[Tensor], bounds: tuple[float, float] | None) -> None:
@@ -524,8 +587,7 @@ class GenericAdaptive(torch.optim.Optimizer):
                 p.add_(m, alpha=-alpha_t)
             else:
                 sqrt_v = (v + eps).sqrt() if inside else v.sqrt() + eps
-                # 0 / 0 only where every gradient so far was 0: m_t = 0 there, so no step
-                p.sub_(alpha_t * m / sqrt_v.clamp_min(torch.finfo(sqrt_v.dtype).tiny))
+                p.sub_(alpha_t * _divide(m, sqrt_v))
             if group["bounds"] is not None:
                 p.clamp_(*group["bounds"])
 
@@ -535,7 +597,7 @@ class GenericAdaptive(torch.optim.Optimizer):
         buckets: dict[tuple, list[int]] = defaultdict(list)
         for i, (p, state) in enumerate(zip(params, states)):
             buckets[(p.device, p.dtype, state["step"])].append(i)
-        for (_, dtype, t), idx in buckets.items():
+        for (_, _, t), idx in buckets.items():
             ps = [params[i] for i in idx] if len(idx) != len(params) else params
             gs = [grads[i] for i in idx] if len(idx) != len(params) else grads
             ss = [states[i] for i in idx] if len(idx) != len(params) else states
@@ -559,9 +621,10 @@ class GenericAdaptive(torch.optim.Optimizer):
                         torch._foreach_div_(denom, math.sqrt(v_div))
                     if eps:
                         torch._foreach_add_(denom, eps)
-                if not eps:
-                    torch._foreach_clamp_min_(denom, torch.finfo(dtype).tiny)
-                torch._foreach_addcdiv_(ps, m, denom, value=-step_size)
+                if eps:
+                    torch._foreach_addcdiv_(ps, m, denom, value=-step_size)
+                else:  # the paper's forms: sqrt(v_t) can be exactly 0
+                    torch._foreach_add_(ps, [_divide(a, b) for a, b in zip(m, denom)], alpha=-step_size)
             project_box(ps, group["bounds"])
 
     # -- inspection: what Gamma_t is made of ------------------------------------------------

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from scipy.signal import lfilter
 
-from .framework import GenericAdaptive, check_beta, check_lr
+from .framework import GenericAdaptive, check_beta, check_eps, check_lr
 
 __all__ = ["SEQUENCE_METHODS", "second_moments", "inverse_learning_rates", "gamma", "GammaTracker"]
 
@@ -91,11 +91,18 @@ class GammaTracker:
 
     The inverse learning rate is the one the update applies to the raw first moment
     (:meth:`GenericAdaptive.inverse_learning_rates`), so bias corrections and eps count.
+
+    ``rtol``: an entry counts as negative only when the inverse learning rate falls by
+    more than ``rtol`` times its previous value.  Where Gamma_t is 0 in exact arithmetic
+    (a zero gradient at the step where Adam's bound (t+1) beta2 >= t is tight, say) the
+    computed difference is rounding noise of either sign; ``rtol`` of a few ulps of the
+    dtype keeps that noise out of the count.  The default 0 counts every negative entry.
     """
 
-    def __init__(self, optimizer: GenericAdaptive):
+    def __init__(self, optimizer: GenericAdaptive, *, rtol: float = 0.0):
         if not isinstance(optimizer, GenericAdaptive):
             raise TypeError(f"optimizer must be a GenericAdaptive, got {type(optimizer).__name__}")
+        self.rtol = check_eps(rtol, "rtol")
         self.optimizer = optimizer
         self._previous: list[torch.Tensor | None] | None = None
         self.negative_fraction: list[float] = []
@@ -113,7 +120,7 @@ class GammaTracker:
             if now is None or before is None:
                 continue
             diff = now - before
-            negative += int((diff < 0).sum())
+            negative += int((diff < -self.rtol * before.abs()).sum())
             total += diff.numel()
             lowest = min(lowest, float(diff.min()))
         if total == 0:

@@ -21,6 +21,7 @@ from .framework import (
     MeanOfSquares,
     MovingAverage,
     MovingAverageOfSquares,
+    RescaledRunningMax,
     Rules,
     RunningMax,
     Schedule,
@@ -30,7 +31,7 @@ from .framework import (
     check_lr,
 )
 
-__all__ = ["SGD", "Adagrad", "RMSProp", "Adam", "AMSGrad", "AdamNC", "AMSGRAD_VARIANTS", "by_name"]
+__all__ = ["SGD", "Adagrad", "RMSProp", "Adam", "AMSGrad", "AdamNC", "AdamX", "AMSGRAD_VARIANTS", "by_name"]
 
 _STEPS = {"constant": Constant(), "inv_sqrt": InverseSqrt()}
 
@@ -67,7 +68,8 @@ class Adagrad(GenericAdaptive):
     The per-coordinate learning rate is alpha / sqrt(sum_i g_i^2) (+ eps): written, as
     PyTorch does, with the running sum and a constant alpha (``form="pytorch"``), or, as
     the paper does, with the running mean and alpha / sqrt(t) (``form="paper"``).  The two
-    agree exactly when eps = 0; with eps > 0 the paper form's eps is divided by sqrt(t).
+    agree exactly when eps = 0; with eps > 0 the paper form's step is
+    alpha g_t / (sqrt(S_t) + sqrt(t) eps), i.e. the sum form with eps * sqrt(t).
     ``Adagrad(params, lr, eps=eps) == torch.optim.Adagrad(params, lr, eps=eps)``.
     """
 
@@ -238,7 +240,60 @@ class AdamNC(GenericAdaptive):
         return Rules(MovingAverage(beta1), MovingAverageOfSquares(beta2), _STEPS[group["step"]])
 
 
-_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSProp, "adam": Adam, "amsgrad": AMSGrad, "adamnc": AdamNC}
+class AdamX(GenericAdaptive):
+    """AdamX, Algorithm 2 of Tran & Phong (2019): AMSGrad whose running max follows beta1_t.
+
+        m_t = beta1_t m_{t-1} + (1 - beta1_t) g_t,   v_t = beta2 v_{t-1} + (1 - beta2) g_t^2,
+        vhat_1 = v_1,   vhat_t = max(((1 - beta1_t) / (1 - beta1_{t-1}))^2 vhat_{t-1}, v_t),
+        x_{t+1} = Pi_F(x_t - alpha_t m_t / sqrt(vhat_t)),   alpha_t = lr / sqrt(t).
+
+    No bias correction, eps = 0 by default.  beta1_t = beta1 * beta1_decay^(t-1), or any
+    schedule ``t -> beta1_t`` given as ``beta1_schedule``; with neither, beta1_decay = 0.99
+    (the geometric schedule of Corollary 1, as :class:`AdamNC` uses).  With beta1_decay = 1
+    (a constant beta1) AdamX is ``AMSGrad(variant="paper")``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 0.0,
+        *,
+        beta1_decay: float | None = None,
+        beta1_schedule: Callable[[int], float] | None = None,
+        step: str = "inv_sqrt",
+        bounds=None,
+        foreach=None,
+    ):
+        betas = _check_betas(betas)
+        if beta1_decay is not None and beta1_schedule is not None:
+            raise ValueError("give beta1_decay or beta1_schedule, not both")
+        if beta1_schedule is not None and not callable(beta1_schedule):
+            raise TypeError(f"beta1_schedule must be a callable t -> beta1_t, got {beta1_schedule!r}")
+        if beta1_decay is not None:
+            check_lr(beta1_decay, "beta1_decay")
+            if not 0.0 < beta1_decay <= 1.0:
+                raise ValueError(f"beta1_decay must be in (0, 1], got {beta1_decay}")
+        elif beta1_schedule is None:
+            beta1_decay = 0.99
+        super().__init__(
+            params, lr, eps=eps, bounds=bounds, foreach=foreach,
+            defaults=dict(betas=betas, beta1_decay=beta1_decay, step=_check_step(step)),
+        )
+        self._beta1_schedule = beta1_schedule
+
+    def rules(self, group):
+        beta1, beta2 = group["betas"]
+        if self._beta1_schedule is not None:
+            beta1_t: Schedule = self._beta1_schedule
+        else:
+            decay = group["beta1_decay"]
+            beta1_t = lambda t: beta1 * decay ** (t - 1)  # noqa: E731
+        return Rules(MovingAverage(beta1_t), RescaledRunningMax(MovingAverageOfSquares(beta2), beta1_t), _STEPS[group["step"]])
+
+
+_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSProp, "adam": Adam, "amsgrad": AMSGrad, "adamnc": AdamNC, "adamx": AdamX}
 
 
 def by_name(name: str) -> type[GenericAdaptive]:

@@ -1,0 +1,135 @@
+"""Speed of the 1-D simulator (adaptive_methods.online.simulate) against plain loops.
+
+The reference is the plain sequential Python loop kept in tests/test_online.py
+(``reference_simulate``), the one the tests check the simulator against to 1e-12.  Each
+row is measured in this one run: ``ours_s`` and ``ref_s`` are seconds (best of a few
+repeats) for the same work, per configuration-step where the row says so;
+``ratio = ref_s / ours_s`` (how many times faster the simulator is).  Rows:
+
+* single runs of Adam on the paper's Figure 1 problem, T = 10 .. 10^7 steps, full
+  trajectories (target: ratio >= 1 from T = 100 on, i.e. never slower than the loop);
+* batches of B = 1024 configurations x 10^4 steps, full trajectories, per
+  configuration-step (target >= 20); the loop runs 32 of the 1024 configurations;
+* a 64 x 64 grid of (beta1, beta2) x 10^5 steps, final iterates (target: ours < 10 s);
+  the loop's time is its per configuration-step time on 4 configurations, times 4096;
+* a loop over torch.optim.Adam on a one-element tensor (with the projection), per step,
+  against the simulator's per-step time in the 10^6-step single run (reported only).
+
+    python benchmarks/bench_simulator.py [--quick]
+
+``--quick`` stops the single runs at 10^6 steps.  It writes nothing but its table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from adaptive_methods.online import figure1_problem, simulate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_reference():
+    spec = importlib.util.spec_from_file_location("_test_online", REPO / "tests" / "test_online.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.reference_simulate
+
+
+def best_of(fn, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def row(name: str, ours: float, ref: float, target: str, ok: bool | None) -> None:
+    verdict = "" if ok is None else ("met" if ok else "MISSED")
+    print(f"{name:<66} {ours:>11.3e} {ref:>11.3e} {ref / ours:>9.1f}  {target:<12} {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="single runs up to 10^6 steps only")
+    args = parser.parse_args()
+    reference = load_reference()
+    problem = figure1_problem()
+    alpha = 1.0
+    print(f"{'name':<66} {'ours_s':>11} {'ref_s':>11} {'ratio':>9}  {'target':<12} result")
+
+    # single runs
+    per_step_1e6 = None
+    sizes = [10, 100, 1_000, 10_000, 100_000, 1_000_000] + ([] if args.quick else [10_000_000])
+    for T in sizes:
+        g = problem.grads(T)
+        reps = 50 if T <= 1_000 else (5 if T <= 100_000 else 2)
+        ours = best_of(lambda: simulate("adam", g, alpha=alpha), reps)
+        ref = best_of(lambda: reference("adam", g, alpha=alpha), 1 if T >= 1_000_000 else reps)
+        target = ">= 1" if T >= 100 else "(reported)"
+        row(f"single run, Adam, T={T:.0e}, trajectory", ours, ref, target, ref / ours >= 1 if T >= 100 else None)
+        if T == 1_000_000:
+            per_step_1e6 = ours / T
+
+    # batches of 1024 configurations x 10^4 steps, per configuration-step
+    B, T, sample = 1024, 10_000, 32
+    rng = np.random.default_rng(0)
+    stochastic = figure1_problem(stochastic=True)
+    seeds = stochastic.grads(T, seed=1, n=B)
+    shared = problem.grads(T)
+    own = rng.normal(size=(B, T)) * rng.uniform(0.1, 10.0, size=(B, 1))
+    a, b1, b2 = rng.uniform(0.01, 1.0, B), rng.uniform(0.0, 0.95, B), rng.uniform(0.9, 0.9999, B)
+    batches = [
+        ("batch 1024 seeds (stochastic), shared hyperparams", seeds, dict(alpha=alpha)),
+        ("batch 1024 (alpha,b1,b2) on one gradient sequence", shared, dict(alpha=a, beta1=b1, beta2=b2)),
+        ("batch 1024 problems x own (alpha,b1,b2)", own, dict(alpha=a, beta1=b1, beta2=b2)),
+    ]
+    for name, grads, kw in batches:
+        ours = best_of(lambda: simulate("adam", grads, **kw), 3) / (B * T)
+
+        def ref_sample():
+            for i in range(sample):
+                gi = grads if grads.ndim == 1 else grads[i]
+                ki = {k: (v[i] if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+                reference("adam", gi, **ki)
+
+        ref = best_of(ref_sample, 1) / (sample * T)
+        row(f"{name}, per config-step", ours, ref, ">= 20", ref / ours >= 20)
+
+    # 64 x 64 grid of (beta1, beta2) x 10^5 steps, final iterates
+    T = 100_000
+    g = problem.grads(T)
+    beta1, beta2 = np.meshgrid(np.linspace(0.0, 0.99, 64), np.linspace(0.5, 0.9999, 64), indexing="ij")
+    beta1, beta2 = beta1.ravel(), beta2.ravel()
+    ours = best_of(lambda: simulate("adam", g, alpha=alpha, beta1=beta1, beta2=beta2, trajectory=False), 2)
+    picks = [0, 1000, 2500, 4095]
+    ref_each = best_of(lambda: [reference("adam", g, alpha=alpha, beta1=beta1[i], beta2=beta2[i]) for i in picks], 1)
+    ref = ref_each / len(picks) * beta1.size
+    row("grid 64x64 (b1,b2) x 1e5 steps, final x (ref scaled)", ours, ref, "ours < 10 s", ours < 10.0)
+
+    # torch.optim.Adam on a one-element tensor, per step
+    n = 20_000
+    grads = [torch.tensor([float(x)], dtype=torch.float64) for x in problem.grads(n)]
+    p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([p], lr=1e-3, betas=(0.9, 0.99))
+
+    def torch_loop():
+        for gt in grads:
+            p.grad = gt
+            opt.step()
+            with torch.no_grad():
+                p.clamp_(-1.0, 1.0)
+
+    torch_per_step = best_of(torch_loop, 1) / n
+    row("torch.optim.Adam loop (1 elem) vs our 1e6 run, per step", per_step_1e6, torch_per_step, "(reported)", None)
+
+
+if __name__ == "__main__":
+    main()

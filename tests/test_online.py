@@ -1,0 +1,442 @@
+"""The 1-D simulator (:mod:`adaptive_methods.online`) against a plain sequential loop.
+
+``reference_simulate`` below is the reference: Algorithm 1 of the paper written out one
+step at a time for one configuration, in Python floats.  The simulator must agree with it
+to 1e-12 on random problems, batches, hyperparameters and every engine; the benchmark
+(benchmarks/bench_simulator.py) measures the simulator's speed against this same loop.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from adaptive_methods import online
+from adaptive_methods.online import (
+    drift,
+    figure1_problem,
+    moments,
+    period_drift,
+    periodic_problem,
+    regret,
+    simulate,
+    stochastic_problem,
+    theorem1_problem,
+    theorem2_conditions,
+    theorem2_period,
+    theorem2_problem,
+    theorem3_problem,
+)
+
+TOL = 1e-12
+
+
+def reference_simulate(method, grads, *, alpha, beta1=0.9, beta2=0.99, step="inv_sqrt", bounds=(-1.0, 1.0),
+                       x1=0.0, beta1_decay=None, eps=0.0):
+    """x_1 .. x_{T+1} of one configuration, step by step (the paper's forms)."""
+    lo, hi = bounds
+    x = float(x1)
+    xs = [x]
+    m = v = vhat = sum_sq = 0.0
+    for t, g in enumerate(grads, start=1):
+        g = float(g)
+        # first moment (phi_t)
+        if method in ("adam", "amsgrad", "adamnc"):
+            b1t = beta1 if beta1_decay is None else beta1 * beta1_decay ** (t - 1)
+            m = b1t * m + (1.0 - b1t) * g
+        else:
+            m = g
+        # second moment (psi_t)
+        sum_sq += g * g
+        v = beta2 * v + (1.0 - beta2) * (g * g)
+        vhat = max(vhat, v)
+        V = {"sgd": 1.0, "adagrad": sum_sq / t, "adamnc": sum_sq / t, "rmsprop": v, "adam": v, "amsgrad": vhat}[method]
+        alpha_t = alpha / math.sqrt(t) if step == "inv_sqrt" else alpha
+        denominator = math.sqrt(V + eps)
+        x_hat = x - (alpha_t * m) / denominator if denominator > 0 else x
+        x = min(max(x_hat, lo), hi)
+        xs.append(x)
+    return xs
+
+
+# --------------------------------------------------------------------------------------
+# Agreement with the loop
+# --------------------------------------------------------------------------------------
+
+METHOD = st.sampled_from(online.METHODS)
+gradient = st.one_of(st.just(0.0), st.floats(-200.0, 200.0, allow_nan=False, allow_subnormal=False))
+betas = st.floats(0.0, 0.999)
+
+
+@st.composite
+def configurations(draw):
+    B = draw(st.integers(1, 4))
+    T = draw(st.integers(1, 260))
+    shared = draw(st.booleans())
+    grads = draw(hnp.arrays(np.float64, (T,) if shared else (B, T), elements=gradient))
+    per_row = draw(st.booleans())
+
+    def param(strategy):
+        if per_row:
+            return np.asarray(draw(st.lists(strategy, min_size=B, max_size=B)))
+        return draw(strategy)
+
+    lo = draw(st.floats(-2.0, 0.5))
+    hi = lo + draw(st.floats(0.05, 2.0))
+    kwargs = dict(
+        alpha=param(st.floats(1e-3, 3.0)),
+        beta1=param(betas),
+        beta2=param(betas),
+        step=draw(st.sampled_from(online.STEPS)),
+        bounds=(lo, hi),
+        x1=param(st.floats(0.0, 1.0).map(lambda u: lo + u * (hi - lo))),
+        beta1_decay=draw(st.one_of(st.none(), st.floats(0.5, 1.0))),
+        eps=draw(st.sampled_from([0.0, 1e-8, 0.5])),
+    )
+    if shared and not per_row:
+        B = 1
+    return draw(METHOD), grads, B, kwargs
+
+
+def reference_rows(method, grads, B, kwargs):
+    rows = []
+    for b in range(B):
+        kw = {k: (v[b] if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}
+        g = grads if grads.ndim == 1 else grads[b]
+        rows.append(reference_simulate(method, g, **kw))
+    return np.asarray(rows)
+
+
+ENGINES = st.sampled_from([("auto", None), ("loop", None), ("vector", None), ("blocked", None), ("blocked", 1),
+                           ("blocked", 5), ("blocked", 64)])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(configurations(), ENGINES, st.sampled_from([None, None, 1, 7, 50]))
+def test_simulate_agrees_with_the_loop(config, engine_block, window):
+    method, grads, B, kwargs = config
+    engine, block = engine_block
+    expected = reference_rows(method, grads, B, kwargs)
+    got = simulate(method, grads, engine=engine, block=block, window=window, **kwargs)
+    assert got.dtype == np.float64
+    got = got.reshape(expected.shape)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=TOL)
+    final = simulate(method, grads, engine=engine, block=block, window=window, trajectory=False, **kwargs)
+    np.testing.assert_allclose(np.reshape(final, -1), expected[:, -1], rtol=0, atol=TOL)
+
+
+@pytest.mark.parametrize("method", online.METHODS)
+@pytest.mark.parametrize("engine, window", [("vector", None), ("vector", 1000), ("blocked", None), ("blocked", 999)])
+def test_long_runs_agree_with_the_loop(method, engine, window):
+    # the Figure 1 problem, long enough for many blocks, windows and clips at both ends
+    grads = figure1_problem().grads(6000)
+    expected = reference_simulate(method, grads, alpha=0.5, beta1=0.9, beta2=0.99, beta1_decay=0.9999)
+    got = simulate(method, grads, alpha=0.5, beta1=0.9, beta2=0.99, beta1_decay=0.9999, engine=engine, window=window)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=TOL)
+
+
+def test_large_batch_takes_the_vector_engine_and_agrees():
+    rng = np.random.default_rng(3)
+    B, T = 400, 30
+    grads = rng.normal(size=(B, T)) * 5
+    alpha, beta1, beta2 = rng.uniform(0.1, 1, B), rng.uniform(0, 0.95, B), rng.uniform(0.5, 0.999, B)
+    got = simulate("amsgrad", grads, alpha=alpha, beta1=beta1, beta2=beta2)
+    for b in range(0, B, 37):
+        ref = reference_simulate("amsgrad", grads[b], alpha=alpha[b], beta1=beta1[b], beta2=beta2[b])
+        np.testing.assert_allclose(got[b], ref, rtol=0, atol=TOL)
+
+
+def test_rows_as_coordinates_of_a_box():
+    """A (d, T) gradient array with shared hyperparameters is a d-dimensional problem."""
+    rng = np.random.default_rng(4)
+    grads = rng.normal(size=(3, 500))
+    bounds = (np.array([-1.0, -2.0, 0.0]), np.array([1.0, 0.5, 3.0]))
+    together = simulate("adam", grads, alpha=0.3, bounds=bounds, x1=np.array([0.0, -1.0, 1.0]))
+    for i in range(3):
+        alone = simulate("adam", grads[i], alpha=0.3, bounds=(bounds[0][i], bounds[1][i]), x1=[0.0, -1.0, 1.0][i])
+        np.testing.assert_allclose(together[i], alone, rtol=0, atol=TOL)
+    total = regret(grads, together, bounds=bounds).sum(axis=0)
+    assert total.shape == (500,)
+
+
+# --------------------------------------------------------------------------------------
+# Shapes and the zero-denominator convention
+# --------------------------------------------------------------------------------------
+
+
+def test_shapes():
+    g = np.ones(7)
+    assert simulate("adam", g, alpha=0.1).shape == (8,)
+    assert simulate("adam", np.ones((3, 7)), alpha=0.1).shape == (3, 8)
+    assert simulate("adam", g, alpha=np.array([0.1, 0.2])).shape == (2, 8)
+    assert simulate("adam", g, alpha=0.1, beta2=np.array([0.9, 0.99, 0.999])).shape == (3, 8)
+    assert simulate("adam", g, alpha=0.1, trajectory=False).shape == ()
+    assert simulate("adam", np.ones((3, 7)), alpha=0.1, trajectory=False).shape == (3,)
+    xs = simulate("sgd", g, alpha=0.1, x1=0.25)
+    assert xs[0] == 0.25
+
+
+@pytest.mark.parametrize("method", online.METHODS)
+@pytest.mark.parametrize("engine", ["loop", "vector", "blocked"])
+def test_zero_gradients_give_zero_steps_not_nan(method, engine):
+    grads = np.zeros(50)
+    xs = simulate(method, grads, alpha=1.0, x1=0.3, engine=engine)
+    assert np.all(xs == 0.3)
+
+
+@pytest.mark.parametrize("engine", ["loop", "vector", "blocked"])
+def test_beta2_zero_then_zero_gradient(engine):
+    # v_2 = 0 while m_2 != 0: V_t = 0, so the step is 0 by convention (the loop agrees)
+    grads = np.array([1.0, 0.0, 0.0, 2.0, 0.0])
+    xs = simulate("adam", grads, alpha=0.1, beta1=0.5, beta2=0.0, engine=engine)
+    assert np.all(np.isfinite(xs))
+    np.testing.assert_allclose(xs, reference_simulate("adam", grads, alpha=0.1, beta1=0.5, beta2=0.0), atol=TOL)
+    assert xs[2] == xs[3] == xs[2]
+
+
+@pytest.mark.parametrize("engine", ["loop", "vector", "blocked"])
+def test_huge_steps_saturate(engine):
+    # tiny v against a large momentum: |q| overflows to inf, the iterate sits on the bound
+    grads = np.array([1.0] + [1e-150] * 40 + [-1.0] + [1e-150] * 40)
+    ref = reference_simulate("adam", grads, alpha=1.0, beta1=0.99, beta2=0.01)
+    got = simulate("adam", grads, alpha=1.0, beta1=0.99, beta2=0.01, engine=engine, block=7)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=TOL)
+    assert got[-1] in (-1.0, 1.0)
+
+
+# --------------------------------------------------------------------------------------
+# Moments, regret, drift
+# --------------------------------------------------------------------------------------
+
+
+def test_adamnc_second_moment_is_the_running_mean():
+    """Algorithm 3 with beta2_t = 1 - 1/t: the recurrence gives the mean of g^2 (Corollary 2)."""
+    g = np.random.default_rng(5).normal(size=3000) * 7
+    v = 0.0
+    recurrence = []
+    for t, gt in enumerate(g, start=1):
+        b2t = 1.0 - 1.0 / t
+        v = b2t * v + (1.0 - b2t) * gt * gt
+        recurrence.append(v)
+    _, V = moments("adamnc", g, beta1=0.9)
+    np.testing.assert_allclose(V, recurrence, rtol=1e-12)
+    np.testing.assert_allclose(V, np.cumsum(g * g) / np.arange(1, 3001), rtol=1e-14)
+
+
+def test_moments_shapes_and_amsgrad_monotone():
+    g = np.random.default_rng(6).normal(size=(2, 100))
+    m, V = moments("amsgrad", g, beta1=0.9, beta2=0.9)
+    assert m.shape == V.shape == (2, 100)
+    assert np.all(np.diff(V, axis=1) >= 0)
+    m1, V1 = moments("adam", g[0], beta1=np.array([0.0, 0.9]), beta2=0.99)
+    assert m1.shape == (2, 100)
+    np.testing.assert_array_equal(m1[0], g[0])
+    m2, _ = moments("adam", g[0], beta1=0.9, beta1_decay=0.5)
+    b1t = 0.9 * 0.5 ** np.arange(100)
+    ref, mm = [], 0.0
+    for t in range(100):
+        mm = b1t[t] * mm + (1 - b1t[t]) * g[0, t]
+        ref.append(mm)
+    np.testing.assert_allclose(m2, ref, rtol=0, atol=1e-14)
+
+
+def test_regret_matches_its_definition():
+    rng = np.random.default_rng(7)
+    g = rng.normal(size=40)
+    xs = rng.uniform(-1, 1, size=41)
+    R = regret(g, xs)
+    for t in (1, 7, 40):
+        played = sum(g[s] * xs[s] for s in range(t))
+        best = min(sum(g[:t]) * -1.0, sum(g[:t]) * 1.0)
+        assert R[t - 1] == pytest.approx(played - best, abs=1e-12)
+    np.testing.assert_allclose(regret(g, xs[:40]), R)
+    # the best point of the box has zero regret against itself
+    best_x = -1.0 if g.sum() > 0 else 1.0
+    assert regret(g, np.full(40, best_x))[-1] == pytest.approx(0.0, abs=1e-12)
+    assert regret(g, np.tile(xs, (3, 1))).shape == (3, 40)
+    assert regret(np.tile(g, (2, 1)), xs[None, :]).shape == (2, 40)
+    assert np.all(regret(g, xs, bounds=(-2.0, 3.0)) >= regret(g, xs) - 1e-12)
+
+
+def test_drift_sign_on_the_stochastic_problem():
+    # Theorem 3's problem with a large C pushes Adam up; a small C with delta large does not
+    big = theorem3_problem(0.9, 0.99, delta=0.1, C=2000.0).problem.grads(200_000, seed=1)
+    assert drift("adam", big, beta1=0.9, beta2=0.99, burn_in=1000) > 0
+    small = stochastic_problem(2.0, 0.6).grads(200_000, seed=2)
+    assert drift("adam", small, beta1=0.9, beta2=0.99, burn_in=1000) < 0
+
+
+def test_period_drift_is_the_late_per_period_move():
+    """D = sum over one stationary period of -m_t/sqrt(V_t): compare with the moments late in a long run."""
+    problem = periodic_problem(40.0, 40)
+    for method in ("sgd", "rmsprop", "adam", "amsgrad"):
+        D = period_drift(method, problem, beta1=0.9, beta2=0.95)
+        g = problem.grads(40 * 2000)
+        m, V = moments(method, g, beta1=0.9, beta2=0.95)
+        late = -np.sum(m[-40:] / np.sqrt(V[-40:]))
+        assert D == pytest.approx(late, rel=1e-9, abs=1e-12)
+    # the sign decides where Adam ends (alpha_t = 1/sqrt(t), long run)
+    b2 = np.array([0.5, 0.999])
+    D = period_drift("adam", problem, beta1=0.0, beta2=b2)
+    ends = simulate("adam", problem.grads(40 * 20_000), alpha=1.0, beta1=0.0, beta2=b2, trajectory=False)
+    assert np.all(np.sign(D) == np.sign(ends)) and D[0] > 0 > D[1]
+    # a pattern given as an array; AMSGrad and SGD move against the period sum
+    pattern = np.array([5.0, -1.0, -1.0, -2.0])
+    assert period_drift("sgd", pattern) == pytest.approx(-1.0)
+    assert period_drift("amsgrad", pattern, beta1=0.5, beta2=0.9) < 0
+
+
+# --------------------------------------------------------------------------------------
+# The problems of the paper
+# --------------------------------------------------------------------------------------
+
+
+def test_periodic_and_figure1_problems():
+    g = periodic_problem(5.0, 3).grads(9)
+    np.testing.assert_array_equal(g, [5, -1, -1, 5, -1, -1, 5, -1, -1])
+    f1 = figure1_problem()
+    g = f1.grads(303)
+    assert g[0] == 1010 and g[101] == 1010 and g[202] == 1010 and np.sum(g == 1010) == 3
+    assert np.all(g[1:101] == -10)
+    assert f1.mean_gradient == pytest.approx(10 / 101) and f1.optimum == -1.0
+    s = figure1_problem(stochastic=True)
+    assert s.p == 0.01 and s.C == 1010 and s.small == -10 and s.optimum == -1.0
+
+
+def test_stochastic_problem_is_seeded():
+    p = stochastic_problem(10.0, 0.1)
+    a, b = p.grads(1000, seed=3), p.grads(1000, seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, p.grads(1000, seed=4))
+    many = p.grads(20_000, seed=5, n=4)
+    assert many.shape == (4, 20_000)
+    assert np.mean(many == 10.0) == pytest.approx(0.1, abs=0.01)
+
+
+def test_theorem1_construction_and_the_proof_claims():
+    ce = theorem1_problem(C=3.0)
+    assert ce.beta1 == 0.0 and ce.beta2 == pytest.approx(1 / 10) and ce.alpha_max == pytest.approx(math.sqrt(0.9))
+    T = 3000
+    g = ce.problem.grads(T)
+    xs = simulate("adam", g, alpha=0.99 * ce.alpha_max, beta1=ce.beta1, beta2=ce.beta2, x1=1.0)
+    # the induction of the proof: x_{3t+1} = 1 and every iterate positive
+    assert np.all(xs[0::3] == 1.0) and np.all(xs > 0)
+    # regret at least 2C - 4 per period of three steps
+    R = regret(g, xs)
+    k = np.arange(1, T // 3 + 1)
+    assert np.all(R[3 * k - 1] >= (2 * 3.0 - 4) * k - 1e-9)
+    ams = simulate("amsgrad", g, alpha=0.99 * ce.alpha_max, beta1=0.0, beta2=ce.beta2, x1=1.0)
+    assert ams[-1] < -0.9
+
+
+def test_theorem2_conditions_and_period():
+    for b1, b2 in [(0.0, 0.5), (0.5, 0.5), (0.9, 0.99), (0.9, 0.999), (0.99, 0.9999)]:
+        C = theorem2_period(b1, b2)
+        assert C % 2 == 0
+        assert all(v for v in theorem2_conditions(b1, b2, C).values())
+        smaller = np.arange(2, C, 2)
+        if smaller.size:
+            ok = np.logical_and.reduce(list(theorem2_conditions(b1, b2, smaller).values()))
+            assert not ok.any()
+        # the construction's period lies where Adam's stationary drift per period is upward
+        assert period_drift("adam", periodic_problem(float(C), C), beta1=b1, beta2=b2) > 0
+    ce = theorem2_problem(0.5, 0.5)
+    assert ce.problem.period == ce.problem.C and ce.problem.small == -1.0
+    # the mean gradient per period is +1/C > 0, so -1 is optimal
+    assert ce.problem.optimum == -1.0
+
+
+def test_theorem2_adam_goes_to_the_worst_point():
+    ce = theorem2_problem(0.5, 0.5)
+    g = ce.problem.grads(ce.problem.period * 400)
+    xs = simulate("adam", g, alpha=1.0, beta1=ce.beta1, beta2=ce.beta2)
+    assert xs[-1] == 1.0
+    # one period's gradients sum to +1, so sitting at +1 costs 2 per period: R_T / T -> 2 / C
+    assert regret(g, xs)[-1] / g.size > 1.5 / ce.problem.C
+    ams = simulate("amsgrad", g, alpha=1.0, beta1=ce.beta1, beta2=ce.beta2)
+    assert ams[-1] < -0.9
+
+
+def test_theorem3_construction():
+    ce = theorem3_problem(0.9, 0.99, delta=0.1, C=500.0)
+    assert ce.problem.p == pytest.approx(1.1 / 501)
+    assert ce.problem.mean_gradient == pytest.approx(0.1)
+    assert ce.problem.optimum == -1.0
+
+
+# --------------------------------------------------------------------------------------
+# Bad input: each error names the argument
+# --------------------------------------------------------------------------------------
+
+G = np.ones(5)
+
+BAD_CALLS = [
+    (lambda: simulate("adamw", G, alpha=0.1), ValueError, "method"),
+    (lambda: simulate(3, G, alpha=0.1), TypeError, "method"),
+    (lambda: simulate("adam", G, alpha=0.1, step="cosine"), ValueError, "step"),
+    (lambda: simulate("adam", G, alpha=0.0), ValueError, "alpha"),
+    (lambda: simulate("adam", G, alpha=-1.0), ValueError, "alpha"),
+    (lambda: simulate("adam", G, alpha=float("nan")), ValueError, "alpha"),
+    (lambda: simulate("adam", G, alpha=float("inf")), ValueError, "alpha"),
+    (lambda: simulate("adam", G, alpha="0.1"), TypeError, "alpha"),
+    (lambda: simulate("adam", G, alpha=True), TypeError, "alpha"),
+    (lambda: simulate("adam", G, alpha=np.ones((2, 2))), ValueError, "alpha"),
+    (lambda: simulate("adam", G, alpha=0.1, beta1=1.0), ValueError, "beta1"),
+    (lambda: simulate("adam", G, alpha=0.1, beta1=-0.1), ValueError, "beta1"),
+    (lambda: simulate("adam", G, alpha=0.1, beta2=1.5), ValueError, "beta2"),
+    (lambda: simulate("adam", G, alpha=0.1, beta2=float("nan")), ValueError, "beta2"),
+    (lambda: simulate("adam", G, alpha=0.1, beta1_decay=0.0), ValueError, "beta1_decay"),
+    (lambda: simulate("adam", G, alpha=0.1, beta1_decay=1.5), ValueError, "beta1_decay"),
+    (lambda: simulate("adam", G, alpha=0.1, eps=-1e-8), ValueError, "eps"),
+    (lambda: simulate("adam", G, alpha=0.1, bounds=(1.0, -1.0)), ValueError, "lo < hi"),
+    (lambda: simulate("adam", G, alpha=0.1, bounds=(0.0, 0.0)), ValueError, "lo < hi"),
+    (lambda: simulate("adam", G, alpha=0.1, bounds=1.0), TypeError, "bounds"),
+    (lambda: simulate("adam", G, alpha=0.1, bounds=(float("nan"), 1.0)), ValueError, "bounds"),
+    (lambda: simulate("adam", G, alpha=0.1, x1=2.0), ValueError, "x1"),
+    (lambda: simulate("adam", np.array([1.0, np.nan]), alpha=0.1), ValueError, "grads"),
+    (lambda: simulate("adam", np.array([1.0, np.inf]), alpha=0.1), ValueError, "grads"),
+    (lambda: simulate("adam", np.array([1.0, 1e200]), alpha=0.1), ValueError, "grads"),
+    (lambda: simulate("adam", np.ones((2, 2, 2)), alpha=0.1), ValueError, "grads"),
+    (lambda: simulate("adam", np.ones(0), alpha=0.1), ValueError, "grads"),
+    (lambda: simulate("adam", np.array(["a"]), alpha=0.1), TypeError, "grads"),
+    (lambda: simulate("adam", np.array([True, False]), alpha=0.1), TypeError, "grads"),
+    (lambda: simulate("adam", np.ones((3, 5)), alpha=np.ones(2)), ValueError, "batch sizes"),
+    (lambda: simulate("adam", G, alpha=np.ones(2), beta1=np.full(3, 0.5)), ValueError, "batch sizes"),
+    (lambda: simulate("adam", G, alpha=0.1, engine="gpu"), ValueError, "engine"),
+    (lambda: simulate("adam", G, alpha=0.1, block=0), ValueError, "block"),
+    (lambda: simulate("adam", G, alpha=0.1, window=2.5), ValueError, "window"),
+    (lambda: simulate("adam", G, alpha=0.1, trajectory="yes"), TypeError, "trajectory"),
+    (lambda: regret(G, np.ones(9)), ValueError, "xs"),
+    (lambda: regret(G, np.full(6, 2.0)), ValueError, "bounds"),
+    (lambda: regret(G, np.full(6, np.nan)), ValueError, "xs"),
+    (lambda: regret(np.ones((2, 5)), np.zeros((3, 6))), ValueError, "batch sizes"),
+    (lambda: moments("adam", G, beta2=1.0), ValueError, "beta2"),
+    (lambda: drift("adam", G, burn_in=5), ValueError, "burn_in"),
+    (lambda: period_drift("adagrad", G), ValueError, "method"),
+    (lambda: period_drift("adam", stochastic_problem(3.0, 0.5)), TypeError, "pattern"),
+    (lambda: period_drift("adam", np.ones((2, 3))), ValueError, "pattern"),
+    (lambda: period_drift("adam", G, beta1=1.2), ValueError, "beta1"),
+    (lambda: periodic_problem(3.0, period=0), ValueError, "period"),
+    (lambda: periodic_problem(3.0, period=2.5), TypeError, "period"),
+    (lambda: stochastic_problem(3.0, p=1.5), ValueError, "p"),
+    (lambda: stochastic_problem(3.0, p=0.5).grads(10), ValueError, "seed"),
+    (lambda: periodic_problem(3.0).grads(0), ValueError, "T"),
+    (lambda: periodic_problem(3.0).grads(5, n=2), ValueError, "n"),
+    (lambda: theorem1_problem(2.0), ValueError, "C"),
+    (lambda: theorem2_problem(0.9, 0.8), ValueError, "beta1 < sqrt(beta2)"),
+    (lambda: theorem2_conditions(0.5, 1.0, 4), ValueError, "beta2"),
+    (lambda: theorem3_problem(0.5, 0.5, delta=0.0, C=10.0), ValueError, "delta"),
+    (lambda: theorem3_problem(0.5, 0.5, delta=2.0, C=1.0), ValueError, "C"),
+]
+
+
+@pytest.mark.parametrize("call, error, words", BAD_CALLS, ids=[f"{i}-{w}" for i, (_, _, w) in enumerate(BAD_CALLS)])
+def test_bad_input_is_named(call, error, words):
+    with pytest.raises(error, match=None) as info:
+        call()
+    assert words in str(info.value)

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.signal import lfilter
 
-from .framework import GenericAdaptive, check_beta, check_eps, check_lr
+from .framework import GenericAdaptive, check_eps, check_lr
+from .online import moments
 
 __all__ = ["SEQUENCE_METHODS", "second_moments", "inverse_learning_rates", "gamma", "GammaTracker"]
 
@@ -42,23 +42,13 @@ def second_moments(method: str, grads, *, beta2: float = 0.99) -> np.ndarray:
     """v_t for t = 1..T in the paper's forms (the diagonal of V_t), same shape as grads.
 
     sgd: 1;  adagrad: mean of g_1^2..g_t^2;  rmsprop/adam: exponential moving average
-    with beta2 (no bias correction);  amsgrad: its running maximum.
+    with beta2 (no bias correction);  amsgrad: its running maximum.  The moments of linear
+    losses do not depend on the iterates, so this is :func:`adaptive_methods.online.moments`.
     """
     if method not in SEQUENCE_METHODS:
         raise ValueError(f"method must be one of {SEQUENCE_METHODS}, got {method!r}")
-    g = _as_grads(grads)
-    if method == "sgd":
-        return np.ones_like(g)
-    sq = g * g
-    if method == "adagrad":
-        t = np.arange(1, g.shape[-1] + 1, dtype=np.float64)
-        return np.cumsum(sq, axis=-1) / t
-    beta2 = check_beta(beta2, "beta2")
-    if callable(beta2):
-        raise TypeError("beta2 must be a number here, got a callable")
-    # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2 is a first-order linear filter
-    v = lfilter([1.0 - beta2], [1.0, -beta2], sq, axis=-1)
-    return np.maximum.accumulate(v, axis=-1) if method == "amsgrad" else v
+    _, v = moments(method, _as_grads(grads), beta1=0.0, beta2=beta2)
+    return v
 
 
 def inverse_learning_rates(method: str, grads, *, alpha: float = 1.0, beta2: float = 0.99, step: str = "inv_sqrt") -> np.ndarray:

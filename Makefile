@@ -9,7 +9,7 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 BOOK_FLAGS ?= --warningiserror --keep-going
 
-.PHONY: all setup book test assets clean clean-cache benchmarks
+.PHONY: all setup book test assets assignments clean clean-cache benchmarks
 
 all: book
 
@@ -21,15 +21,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[book,test]"
 	touch $(STAMP)
 
-node_modules/.installed: package.json
+node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "error: Node.js and npm are needed to fetch the site's MathJax/widget assets (https://nodejs.org, or: apt-get install nodejs npm)"; exit 1; }
-	npm install --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(STAMP) node_modules/.installed
+# The site's own MathJax, ipywidgets manager and RequireJS, at the versions pinned in
+# package-lock.json; the book build copies them into _build/html/_assets
+# (_ext/offline_assets.py), so the site loads nothing from another host.
+assets: node_modules/.installed
 
-book: setup
+setup: $(STAMP) assets
+
+book: setup assets
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+
+# nbgrader course directory in assignments/: instructor (source/) and student (release/)
+# notebooks of every chapter's coding exercises. See the README, "For instructors".
+assignments: $(STAMP)
+	$(BIN)/python tools/make_assignments.py
 
 test: book
 	$(BIN)/python -m pytest

@@ -1,0 +1,301 @@
+"""The built site in a real browser: headless Chromium loads every page from 127.0.0.1.
+
+Each page must load nothing from another host, log no JavaScript error, load every image,
+have every piece of mathematics typeset by the site's own MathJax, and render its
+ipywidgets with the site's own widget manager. Screenshots of two pages are saved to
+``artifacts/`` (look at them after a change to the theme or the assets).
+
+Needs the built book (``make book``) and Debian's ``chromium`` (``.ci/run`` installs it);
+only a missing browser skips these tests. ``BOOK_HTML`` points them at another build.
+"""
+
+from __future__ import annotations
+
+import functools
+import html as htmllib
+import http.server
+import os
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from .cdp import Chromium, find_chromium
+from .conftest import REPO
+
+pytestmark = [pytest.mark.site, pytest.mark.timeout(900)]
+
+SITE = Path(os.environ.get("BOOK_HTML", REPO / "_build" / "html")).resolve()
+ARTIFACTS = REPO / "artifacts"
+WIDGET_CHAPTER = "chapters/04_adam_does_not_converge.html"
+NOT_PAGES = {"_static", "_assets", "_sources", "_images", "_downloads"}
+
+
+def site_pages() -> list[str]:
+    if not (SITE / "index.html").exists():
+        return []
+    return sorted(
+        p.relative_to(SITE).as_posix()
+        for p in SITE.rglob("*.html")
+        if not NOT_PAGES.intersection(p.relative_to(SITE).parts)
+    )
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest's output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    assert (SITE / "index.html").exists(), f"no built site in {SITE}: run `make book` first"
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip("chromium is not installed (apt-get install chromium; .ci/run does this)")
+    chrome = Chromium(executable)
+    yield chrome
+    chrome.close()
+
+
+def _offsite(requests: list[str], server: str) -> list[str]:
+    host = urlsplit(server).netloc
+    bad = []
+    for url in requests:
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob", "about"):
+            continue
+        if parts.scheme not in ("http", "https") or parts.netloc != host:
+            bad.append(url)
+    return bad
+
+
+# Waits for MathJax (when the page loaded it) to finish typesetting.
+MATHJAX_DONE = """
+(async () => {
+  if (!window.MathJax || !window.MathJax.startup) return document.querySelectorAll('.math').length === 0;
+  await window.MathJax.startup.promise;
+  return true;
+})()
+"""
+
+MATH_REPORT = """
+(() => {
+  const maths = Array.from(document.querySelectorAll('.math'));
+  return {
+    math: maths.length,
+    untypeset: maths.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 80)),
+    errors: Array.from(document.querySelectorAll('mjx-merror')).map(e => e.textContent.slice(0, 80)),
+    containers: document.querySelectorAll('mjx-container').length,
+  };
+})()
+"""
+
+IMAGES_REPORT = """
+(async () => {
+  const imgs = Array.from(document.images);
+  imgs.forEach(i => { i.loading = 'eager'; });
+  await Promise.all(imgs.map(i => i.decode().catch(() => null)));
+  return {
+    count: imgs.length,
+    broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
+  };
+})()
+"""
+
+WIDGETS_VIEWS = "document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]').length"
+
+WIDGETS_REPORT = """
+(() => {
+  const views = Array.from(document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]'));
+  const rendered = views.filter(v => {
+    const area = v.previousElementSibling;
+    return area && area.classList.contains('widget-subarea') && area.querySelector('.jupyter-widgets, [class*="widget-"]');
+  });
+  return {views: views.length, rendered: rendered.length,
+          controls: document.querySelectorAll('.widget-subarea .jupyter-widgets').length};
+})()
+"""
+
+
+def test_the_site_has_pages():
+    assert (SITE / "index.html").exists(), f"no built site in {SITE}: run `make book` first"
+    assert "intro.html" in site_pages()
+
+
+@pytest.mark.parametrize("page", site_pages() or ["index.html"])
+def test_page_works_offline(page, server, browser):
+    log = browser.load(f"{server}/{page}")
+    assert browser.evaluate(MATHJAX_DONE), f"{page}: the page has math but MathJax did not load"
+    math = browser.evaluate(MATH_REPORT)
+    images = browser.evaluate(IMAGES_REPORT)
+    n_views = browser.evaluate(WIDGETS_VIEWS, await_promise=False)
+    if n_views:
+        browser.wait_for(f"({WIDGETS_REPORT}).rendered >= {n_views}", timeout=60)
+        widgets = browser.evaluate(WIDGETS_REPORT)
+    log = browser.log()  # everything up to now, including late requests (fonts, widgets)
+
+    assert not _offsite(log.requests, server), f"{page} loads from another host: {_offsite(log.requests, server)}"
+    assert not log.exceptions, f"{page}: uncaught JavaScript exceptions: {log.exceptions}"
+    assert not log.console_errors, f"{page}: console errors: {log.console_errors}"
+    assert not log.http_errors, f"{page}: failed requests: {log.http_errors}"
+    assert not log.failed, f"{page}: requests that failed: {log.failed}"
+    assert not images["broken"], f"{page}: images that did not load: {images['broken']}"
+    assert not math["untypeset"], f"{page}: math not typeset: {math['untypeset']}"
+    assert not math["errors"], f"{page}: MathJax errors: {math['errors']}"
+    if math["math"]:
+        assert math["containers"] >= math["math"]
+    if n_views:
+        assert widgets["rendered"] == n_views, f"{page}: {widgets['rendered']} of {n_views} widgets rendered"
+
+
+def test_math_is_typeset_on_the_intro(server, browser):
+    browser.load(f"{server}/intro.html")
+    assert browser.evaluate(MATHJAX_DONE)
+    math = browser.evaluate(MATH_REPORT)
+    assert math["math"] > 0 and math["containers"] >= math["math"]
+    src = browser.evaluate("Array.from(document.scripts).map(s => s.src).filter(s => s.includes('mathjax'))", await_promise=False)
+    assert src and all("/_assets/mathjax/" in s for s in src), src
+
+
+def test_widgets_render_on_the_widget_chapter(server, browser):
+    if not (SITE / WIDGET_CHAPTER).exists():
+        pytest.skip(f"{WIDGET_CHAPTER} is not in the built book yet")
+    log = browser.load(f"{server}/{WIDGET_CHAPTER}")
+    n_views = browser.evaluate(WIDGETS_VIEWS, await_promise=False)
+    assert n_views > 0, f"{WIDGET_CHAPTER} embeds no widget (is the output of its widget cell removed, e.g. tags: [remove-output]?)"
+    assert browser.wait_for(f"({WIDGETS_REPORT}).rendered >= {n_views}", timeout=60), browser.evaluate(WIDGETS_REPORT)
+    report = browser.evaluate(WIDGETS_REPORT)
+    assert report["controls"] > 0, report
+    log = browser.log()
+    assert not _offsite(log.requests, server)
+    assert not log.exceptions and not log.console_errors, (log.exceptions, log.console_errors)
+    browser.evaluate("document.querySelector('.widget-subarea').scrollIntoView({block: 'center'})", await_promise=False)
+    browser.screenshot(ARTIFACTS / "widgets.png")
+
+
+def test_screenshots(server, browser):
+    """Two pages saved for a person to look at: the landing page and the first chapter."""
+    chapters = [p for p in site_pages() if p.startswith("chapters/")]
+    second = chapters[0] if chapters else "references.html"
+    shots = []
+    for page, name in (("intro.html", "intro.png"), (second, "chapter.png")):
+        browser.load(f"{server}/{page}")
+        assert browser.evaluate(MATHJAX_DONE)
+        browser.evaluate(IMAGES_REPORT)
+        # scroll to the first figure, with the typeset math around it
+        browser.evaluate("document.querySelector('figure')?.scrollIntoView({block: 'center'})", await_promise=False)
+        browser._pump(0.5)
+        shots.append(browser.screenshot(ARTIFACTS / name))
+    for shot in shots:
+        assert shot.stat().st_size > 10_000, f"{shot} looks empty"
+
+
+# ------------------------------------------------------------ the Binder launch target
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """JupyterLab as Binder runs it: the repository's sources, configured by postBuild.
+
+    It serves a copy of the book's sources (so nothing it does touches the checkout) and
+    keeps all Jupyter configuration in a temporary folder.
+    """
+    tmp = tmp_path_factory.mktemp("binder")
+    root = tmp / "repo"
+    root.mkdir()
+    for md in [REPO / "intro.md", *sorted((REPO / "chapters").glob("*.md"))]:
+        (root / md.relative_to(REPO)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(md, root / md.relative_to(REPO))
+    venv_bin = REPO / ".venv" / "bin"
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+               PATH=os.pathsep.join([str(venv_bin), os.environ.get("PATH", "")]))
+    subprocess.run(["bash", str(REPO / "postBuild")], cwd=root, env=env, check=True)
+    port = _free_port()
+    log = open(tmp / "jupyterlab.log", "w")
+    lab = subprocess.Popen(
+        [str(venv_bin / "jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
+         "--IdentityProvider.token=", "--ServerApp.password=", "--expose-app-in-browser",
+         f"--ServerApp.root_dir={root}"],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=2)
+            break
+        except OSError:
+            assert lab.poll() is None and time.monotonic() < deadline, (tmp / "jupyterlab.log").read_text()[-3000:]
+            time.sleep(0.5)
+    yield f"http://127.0.0.1:{port}"
+    lab.terminate()
+    try:
+        lab.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        lab.kill()
+        lab.wait()
+    log.close()
+
+
+def _binder_urlpaths() -> dict[str, str]:
+    """page -> the urlpath of its Binder link (what Binder opens in JupyterLab)."""
+    out = {}
+    for page in site_pages():
+        text = (SITE / page).read_text(encoding="utf-8")
+        for href in re.findall(r'href="(https://mybinder\.org/[^"]+)"', text):
+            out[page] = parse_qs(urlsplit(htmllib.unescape(href)).query)["urlpath"][0]
+    return out
+
+
+NOTEBOOK = "window.NB = () => Array.from(jupyterapp.shell.widgets('main')).find(w => w.sessionContext && w.content)"
+
+
+def test_binder_links_open_the_chapters_as_notebooks_in_jupyterlab(browser, jupyterlab):
+    targets = _binder_urlpaths()
+    assert "intro.html" in targets, "the intro page has no Binder link"
+    for page, urlpath in targets.items():
+        browser.load(f"{jupyterlab}/{urlpath}?reset", settle=0.5)
+        assert browser.wait_for("window.jupyterapp && document.querySelector('.jp-NotebookPanel .jp-CodeCell')",
+                                timeout=90), f"{urlpath} (from {page}) did not open as a notebook"
+        browser.evaluate(NOTEBOOK, await_promise=False)
+        assert browser.wait_for("NB() && NB().sessionContext.session && NB().sessionContext.session.kernel", timeout=60)
+        assert browser.evaluate("NB().sessionContext.session.kernel.name", await_promise=False) == "python3"
+
+
+def test_the_intro_runs_in_jupyterlab(browser, jupyterlab):
+    """Run All on the intro, opened the way its Binder link opens it: every cell runs."""
+    urlpath = _binder_urlpaths()["intro.html"]
+    browser.load(f"{jupyterlab}/{urlpath}?reset", settle=0.5)
+    assert browser.wait_for("window.jupyterapp && document.querySelector('.jp-NotebookPanel .jp-CodeCell')", timeout=90)
+    browser.evaluate(NOTEBOOK, await_promise=False)
+    assert browser.wait_for("NB() && NB().sessionContext.session && NB().sessionContext.session.kernel", timeout=60)
+    browser.evaluate("(async () => { await NB().sessionContext.ready; "
+                     "await jupyterapp.commands.execute('notebook:run-all-cells'); return true; })()")
+    code = "NB().content.widgets.filter(c => c.model.type === 'code')"
+    assert browser.wait_for(f"{code}.every(c => c.model.executionCount !== null) && "
+                            "NB().sessionContext.session.kernel.status === 'idle'", timeout=240)
+    outputs = browser.evaluate(f"{code}.map(c => c.model.outputs.toJSON().map(o => o.output_type + ':' + (o.ename || '')))",
+                               await_promise=False)
+    assert not [o for cell in outputs for o in cell if o.startswith("error")], outputs
+    assert any(o.startswith("display_data") for cell in outputs for o in cell), "the intro's figure was not drawn"

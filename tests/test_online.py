@@ -140,6 +140,38 @@ def test_long_runs_agree_with_the_loop(method, engine, window):
     np.testing.assert_allclose(got, expected, rtol=0, atol=TOL)
 
 
+def test_short_plain_runs_skip_the_general_checks(monkeypatch):
+    """A short run in plain Python numbers is checked inline (it must not cost more than
+    the loop); anything else, NumPy scalars included, goes through the general checks."""
+    calls = []
+    general = online._spec
+    monkeypatch.setattr(online, "_spec", lambda *a, **k: calls.append(1) or general(*a, **k))
+    g = figure1_problem().grads(10)
+    simulate("adam", g, alpha=1.0)
+    simulate("amsgrad", g, alpha=1, beta1=0, bounds=(-1, 1), x1=0, trajectory=False)
+    assert calls == []
+    simulate("adam", g, alpha=np.float64(1.0))
+    simulate("adam", g, alpha=1.0, beta1_decay=1)  # an int decay takes the general path
+    simulate("adam", g.tolist(), alpha=1.0)
+    simulate("adam", g, alpha=1.0, engine="loop")
+    assert len(calls) == 4
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(online.METHODS), hnp.arrays(np.float64, st.integers(1, 40), elements=gradient),
+       st.sampled_from([1, 0.5, 2]), st.sampled_from([0, 0.9]), st.sampled_from([0.99, 0]),
+       st.sampled_from([(-1, 1), (-1.0, 1), (0, 2.5)]), st.sampled_from([0, 1]), st.sampled_from(online.STEPS))
+def test_plain_ints_give_the_general_paths_float64_result(method, grads, alpha, beta1, beta2, bounds, x1, step):
+    kwargs = dict(alpha=alpha, beta1=beta1, beta2=beta2, bounds=bounds, x1=x1, step=step)
+    got = simulate(method, grads, **kwargs)
+    general = simulate(method, grads, engine="loop", **kwargs)
+    assert got.dtype == np.float64 and got.shape == (grads.size + 1,)
+    np.testing.assert_array_equal(got, general)
+    np.testing.assert_allclose(got, reference_simulate(method, grads, **kwargs), rtol=0, atol=TOL)
+    final = simulate(method, grads, trajectory=False, **kwargs)
+    assert final.dtype == np.float64 and final.shape == () and final == got[-1]
+
+
 def test_large_batch_takes_the_vector_engine_and_agrees():
     rng = np.random.default_rng(3)
     B, T = 400, 30
@@ -378,6 +410,13 @@ G = np.ones(5)
 BAD_CALLS = [
     (lambda: simulate("adamw", G, alpha=0.1), ValueError, "method"),
     (lambda: simulate(3, G, alpha=0.1), TypeError, "method"),
+    (lambda: simulate(["adam"], G, alpha=0.1), TypeError, "method"),
+    (lambda: simulate("adam", G, alpha=0.1, step=None), TypeError, "step"),
+    (lambda: simulate("adam", G, alpha=0, bounds=(-1, 1)), ValueError, "alpha"),
+    (lambda: simulate("adam", G, alpha=1, x1=3), ValueError, "x1"),
+    (lambda: simulate("adam", G, alpha=0.1, bounds=(1, -1)), ValueError, "lo < hi"),
+    (lambda: simulate("adam", G, alpha=0.1, bounds=(-1.0, float("inf"))), ValueError, "bounds"),
+    (lambda: simulate("adam", G, alpha=0.1, bounds=(-1.0, 1.0, 2.0)), TypeError, "bounds"),
     (lambda: simulate("adam", G, alpha=0.1, step="cosine"), ValueError, "step"),
     (lambda: simulate("adam", G, alpha=0.0), ValueError, "alpha"),
     (lambda: simulate("adam", G, alpha=-1.0), ValueError, "alpha"),

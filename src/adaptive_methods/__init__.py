@@ -4,7 +4,9 @@ Layers, bottom up: :mod:`~adaptive_methods.framework` (Algorithm 1 as composable
 :mod:`~adaptive_methods.methods` (SGD, Adagrad, RMSProp, Adam, AMSGrad, AdamNC, AdamX),
 :mod:`~adaptive_methods.online` (the exact 1-D simulator of the theorems),
 :mod:`~adaptive_methods.gamma` (Gamma_t along trajectories) and
-:mod:`~adaptive_methods.experiments` (data, models, training, results).
+:mod:`~adaptive_methods.experiments` (data, models, training, results); beside them
+:mod:`~adaptive_methods.plotting` (the book's figure style) and
+:mod:`~adaptive_methods.explorer` (Chapter 4's interactive panel).
 """
 
 from .framework import GenericAdaptive

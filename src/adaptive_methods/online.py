@@ -75,6 +75,10 @@ _WINDOW_MIN = 16384
 
 _MOMENTUM_METHODS = ("adam", "amsgrad", "adamnc")
 _GRAD_MAX = 1e150
+_FLOAT64 = np.dtype(np.float64)
+_INF = math.inf
+_METHOD_SET, _STEP_SET = frozenset(METHODS), frozenset(STEPS)
+_PLAIN_NUMBERS = frozenset((float, int))  # exact types: bool and NumPy scalars are not in it
 
 
 # ---------------------------------------------------------------------------------------
@@ -520,49 +524,60 @@ def _scan_blocked(q: np.ndarray, x: np.ndarray, lo, hi, K: int, out) -> None:
     x[:] = out[:, -1]
 
 
+def _loop_one(method: str, g_row: list, alpha: float, b1: float, b2: float, decay, eps: float,
+              lo: float, hi: float, const: bool, x: float, trajectory: bool):
+    """The plain sequential loop for one configuration, in Python floats.
+
+    Returns the list x_1 .. x_{T+1} (``trajectory``) or the float x_{T+1}.
+    """
+    sqrt = math.sqrt
+    momentum = method in _MOMENTUM_METHODS
+    xs = [x] if trajectory else None
+    m = v = vhat = total = 0.0
+    for t, g in enumerate(g_row, start=1):
+        if momentum:
+            b1t = b1 if decay is None else b1 * decay ** (t - 1)
+            m = b1t * m + (1.0 - b1t) * g
+        else:
+            m = g
+        if method == "sgd":
+            V = 1.0
+        elif method == "adagrad" or method == "adamnc":
+            total += g * g
+            V = total / t
+        else:
+            v = b2 * v + (1.0 - b2) * (g * g)
+            if method == "amsgrad":
+                vhat = v if v > vhat else vhat
+                V = vhat
+            else:
+                V = v
+        den = sqrt(V + eps)
+        a_t = alpha if const else alpha / sqrt(t)
+        q = (a_t * m) / den if den != 0.0 else 0.0
+        x = x - q
+        x = lo if x < lo else (hi if x > hi else x)
+        if trajectory:
+            xs.append(x)
+    return xs if trajectory else x
+
+
 def _scan_loop(s: _Spec, trajectory: bool) -> np.ndarray:
     """The plain sequential loop, one configuration at a time (Python floats)."""
     out = np.empty((s.B, s.T + 1)) if trajectory else np.empty(s.B)
-    sqrt = math.sqrt
     for b in range(s.B):
-        g_row = s.g[0 if s.g.shape[0] == 1 else b].tolist()
-        method = s.method
-        alpha, b1, b2 = float(s.alpha[b]), float(s.beta1[b]), float(s.beta2[b])
-        decay = None if s.decay is None else float(s.decay[b])
-        eps, lo, hi = float(s.eps[b]), float(s.lo[b]), float(s.hi[b])
-        const = s.step == "constant"
-        x = float(s.x1[b])
-        xs = [x]
-        m = v = vhat = total = 0.0
-        for t, g in enumerate(g_row, start=1):
-            if method in _MOMENTUM_METHODS:
-                b1t = b1 if decay is None else b1 * decay ** (t - 1)
-                m = b1t * m + (1.0 - b1t) * g
-            else:
-                m = g
-            if method == "sgd":
-                V = 1.0
-            elif method in ("adagrad", "adamnc"):
-                total += g * g
-                V = total / t
-            else:
-                v = b2 * v + (1.0 - b2) * (g * g)
-                if method == "amsgrad":
-                    vhat = v if v > vhat else vhat
-                    V = vhat
-                else:
-                    V = v
-            den = sqrt(V + eps)
-            a_t = alpha if const else alpha / sqrt(t)
-            q = (a_t * m) / den if den != 0.0 else 0.0
-            x = x - q
-            x = lo if x < lo else (hi if x > hi else x)
-            xs.append(x)
-        if trajectory:
-            out[b] = xs
-        else:
-            out[b] = x
+        out[b] = _loop_one(
+            s.method, s.g[0 if s.g.shape[0] == 1 else b].tolist(), float(s.alpha[b]), float(s.beta1[b]),
+            float(s.beta2[b]), None if s.decay is None else float(s.decay[b]), float(s.eps[b]),
+            float(s.lo[b]), float(s.hi[b]), s.step == "constant", float(s.x1[b]), trajectory)
     return out
+
+
+def _plain_floats(*values):
+    """``values`` as floats if each is a plain Python float or int (not bool), else None."""
+    if not _PLAIN_NUMBERS.issuperset(map(type, values)):
+        return None
+    return tuple(map(float, values))
 
 
 # ---------------------------------------------------------------------------------------
@@ -630,6 +645,35 @@ def simulate(
     float64 array of shape (T+1,), (B, T+1), () or (B,): (B, ...) whenever ``grads`` is
     2-D or any parameter is an array.
     """
+    # A short single run in plain Python numbers -- the call a reader makes most -- is
+    # checked here with plain comparisons, inline: the general checks cost as much as 20
+    # steps of the loop and would make it slower than the loop it replaces.  Whatever
+    # these comparisons do not accept (parameter arrays, NumPy scalars, lists, bad values)
+    # takes the general path, which raises the exact error.
+    if (engine == "auto" and block is None and window is None and type(grads) is np.ndarray
+            and grads.ndim == 1 and grads.dtype is _FLOAT64 and 0 < grads.size <= _LOOP_MAX_WORK
+            and type(method) is str and method in _METHOD_SET and type(step) is str and step in _STEP_SET
+            and type(trajectory) is bool and type(bounds) is tuple and len(bounds) == 2):
+        lo, hi = bounds
+        plain = (type(alpha) is float and type(beta1) is float and type(beta2) is float and type(eps) is float
+                 and type(x1) is float and type(lo) is float and type(hi) is float
+                 and (beta1_decay is None or type(beta1_decay) is float))
+        if not plain and beta1_decay is None:
+            # ints become floats, so that iterates clipped to an int bound stay float64
+            numbers = _plain_floats(alpha, beta1, beta2, eps, x1, lo, hi)
+            if plain := numbers is not None:
+                alpha, beta1, beta2, eps, x1, lo, hi = numbers
+        if (plain and 0.0 < alpha < _INF and 0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0 and 0.0 <= eps < _INF
+                and -_INF < lo <= x1 <= hi < _INF and lo < hi
+                and (beta1_decay is None or 0.0 < beta1_decay <= 1.0)):
+            g_row = grads.tolist()
+            for g in g_row:
+                if not -_GRAD_MAX <= g <= _GRAD_MAX:  # NaN fails too
+                    break
+            else:
+                out = _loop_one(method, g_row, alpha, beta1, beta2, beta1_decay, eps, lo, hi,
+                                step == "constant", x1, trajectory)
+                return np.array(out) if trajectory else np.float64(out)
     s = _spec(method, grads, alpha=alpha, beta1=beta1, beta2=beta2, step=step, bounds=bounds, x1=x1,
               beta1_decay=beta1_decay, eps=eps)
     engine = _check_choice("engine", engine, ENGINES)

@@ -66,7 +66,7 @@ def interleaved(ours, ref, repeats: int, number: int) -> tuple[float, float]:
 
 def row(name: str, ours: float, ref: float, target: str, ok: bool | None) -> None:
     verdict = "" if ok is None else ("met" if ok else "MISSED")
-    print(f"{name:<66} {ours:>11.3e} {ref:>11.3e} {ref / ours:>9.1f}  {target:<12} {verdict}")
+    print(f"{name:<66} {ours:>11.3e} {ref:>11.3e} {ref / ours:>9.2f}  {target:<12} {verdict}")
 
 
 def main() -> None:

@@ -271,33 +271,42 @@ def _binder_urlpaths() -> dict[str, str]:
 NOTEBOOK = "window.NB = () => Array.from(jupyterapp.shell.widgets('main')).find(w => w.sessionContext && w.content)"
 
 
+def _open_in_jupyterlab(browser, jupyterlab: str, urlpath: str, *, what: str) -> None:
+    """Open ``urlpath`` as Binder does and wait for its notebook and kernel (``NB()`` is the notebook)."""
+    browser.load(f"{jupyterlab}/{urlpath}?reset", settle=0.5)
+    assert browser.wait_for("window.jupyterapp && document.querySelector('.jp-NotebookPanel .jp-CodeCell')",
+                            timeout=90), f"{what} did not open as a notebook"
+    browser.evaluate(NOTEBOOK, await_promise=False)
+    assert browser.wait_for("NB() && NB().sessionContext.session && NB().sessionContext.session.kernel", timeout=60)
+
+
+def _run_all_in_jupyterlab(browser, jupyterlab: str, page: str, *, timeout: float) -> list[list[str]]:
+    """Open a page's Binder target, Run All, and wait until every code cell ran without error.
+
+    Returns the outputs of each code cell as ``output_type:ename`` strings."""
+    _open_in_jupyterlab(browser, jupyterlab, _binder_urlpaths()[page], what=page)
+    browser.evaluate("(async () => { await NB().sessionContext.ready; "
+                     "await jupyterapp.commands.execute('notebook:run-all-cells'); return true; })()")
+    code = "NB().content.widgets.filter(c => c.model.type === 'code')"
+    assert browser.wait_for(f"{code}.every(c => c.model.executionCount !== null) && "
+                            "NB().sessionContext.session.kernel.status === 'idle'", timeout=timeout)
+    outputs = browser.evaluate(f"{code}.map(c => c.model.outputs.toJSON().map(o => o.output_type + ':' + (o.ename || '')))",
+                               await_promise=False)
+    assert not [o for cell in outputs for o in cell if o.startswith("error")], outputs
+    return outputs
+
+
 def test_binder_links_open_the_chapters_as_notebooks_in_jupyterlab(browser, jupyterlab):
     targets = _binder_urlpaths()
     assert "intro.html" in targets, "the intro page has no Binder link"
     for page, urlpath in targets.items():
-        browser.load(f"{jupyterlab}/{urlpath}?reset", settle=0.5)
-        assert browser.wait_for("window.jupyterapp && document.querySelector('.jp-NotebookPanel .jp-CodeCell')",
-                                timeout=90), f"{urlpath} (from {page}) did not open as a notebook"
-        browser.evaluate(NOTEBOOK, await_promise=False)
-        assert browser.wait_for("NB() && NB().sessionContext.session && NB().sessionContext.session.kernel", timeout=60)
+        _open_in_jupyterlab(browser, jupyterlab, urlpath, what=f"{urlpath} (from {page})")
         assert browser.evaluate("NB().sessionContext.session.kernel.name", await_promise=False) == "python3"
 
 
 def test_the_intro_runs_in_jupyterlab(browser, jupyterlab):
     """Run All on the intro, opened the way its Binder link opens it: every cell runs."""
-    urlpath = _binder_urlpaths()["intro.html"]
-    browser.load(f"{jupyterlab}/{urlpath}?reset", settle=0.5)
-    assert browser.wait_for("window.jupyterapp && document.querySelector('.jp-NotebookPanel .jp-CodeCell')", timeout=90)
-    browser.evaluate(NOTEBOOK, await_promise=False)
-    assert browser.wait_for("NB() && NB().sessionContext.session && NB().sessionContext.session.kernel", timeout=60)
-    browser.evaluate("(async () => { await NB().sessionContext.ready; "
-                     "await jupyterapp.commands.execute('notebook:run-all-cells'); return true; })()")
-    code = "NB().content.widgets.filter(c => c.model.type === 'code')"
-    assert browser.wait_for(f"{code}.every(c => c.model.executionCount !== null) && "
-                            "NB().sessionContext.session.kernel.status === 'idle'", timeout=240)
-    outputs = browser.evaluate(f"{code}.map(c => c.model.outputs.toJSON().map(o => o.output_type + ':' + (o.ename || '')))",
-                               await_promise=False)
-    assert not [o for cell in outputs for o in cell if o.startswith("error")], outputs
+    outputs = _run_all_in_jupyterlab(browser, jupyterlab, "intro.html", timeout=240)
     assert any(o.startswith("display_data") for cell in outputs for o in cell), "the intro's figure was not drawn"
 
 
@@ -317,19 +326,7 @@ def _press(browser, key: str, code: int) -> None:
 def test_the_explorer_panel_redraws_fast_in_jupyterlab(browser, jupyterlab):
     """Chapter 4 opened from its Binder link, Run All, then the β2 slider moved with the
     keyboard: every move redraws the panel, under 0.2 s from key press to new image."""
-    urlpath = _binder_urlpaths()[WIDGET_CHAPTER]
-    browser.load(f"{jupyterlab}/{urlpath}?reset", settle=0.5)
-    assert browser.wait_for("window.jupyterapp && document.querySelector('.jp-NotebookPanel .jp-CodeCell')", timeout=90)
-    browser.evaluate(NOTEBOOK, await_promise=False)
-    assert browser.wait_for("NB() && NB().sessionContext.session && NB().sessionContext.session.kernel", timeout=60)
-    browser.evaluate("(async () => { await NB().sessionContext.ready; "
-                     "await jupyterapp.commands.execute('notebook:run-all-cells'); return true; })()")
-    code = "NB().content.widgets.filter(c => c.model.type === 'code')"
-    assert browser.wait_for(f"{code}.every(c => c.model.executionCount !== null) && "
-                            "NB().sessionContext.session.kernel.status === 'idle'", timeout=400)
-    outputs = browser.evaluate(f"{code}.map(c => c.model.outputs.toJSON().map(o => o.output_type + ':' + (o.ename || '')))",
-                               await_promise=False)
-    assert not [o for cell in outputs for o in cell if o.startswith("error")], outputs
+    _run_all_in_jupyterlab(browser, jupyterlab, WIDGET_CHAPTER, timeout=400)
     browser.evaluate(PANEL, await_promise=False)
     assert browser.wait_for("PANEL() && PANEL().querySelector('img')", timeout=60), "the explorer panel did not render"
     # the browser keeps the panel's values: C = 101 is not moved to a grid point

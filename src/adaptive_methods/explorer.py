@@ -6,10 +6,11 @@ and draws x_t and |R_t|/t; :func:`explorer_panel` puts sliders on it (this needs
 kernel, e.g. in Binder); :func:`precomputed_panel` flips between frames computed in
 advance, which works on a static page.
 
-A redraw has to be fast enough to drag a slider.  The simulator is exact and vectorised
-(about 6 ms for 10^5 steps), and :class:`~adaptive_methods.plotting.BlitRenderer` redraws
-only the curves: the axes are drawn again only when their limits or titles change, and
-the limits of the regret panel are whole decades, so that they rarely do.
+A redraw has to be fast enough to drag a slider (``benchmarks/bench_explorer.py`` times
+it).  The simulator is exact and vectorised, and
+:class:`~adaptive_methods.plotting.BlitRenderer` redraws only the curves: the axes are
+drawn again only when their limits or titles change, and the limits of the regret panel
+are whole decades, so that they rarely do.
 """
 
 from __future__ import annotations
@@ -112,6 +113,13 @@ def _widgets():
     return ipywidgets
 
 
+def _frame_widget(widgets, explorer: Explorer, **kwargs):
+    """An ``ipywidgets.Image`` for the explorer's PNG frames, shown at their own width: a
+    flex box would stretch the image, and blur it, to the width of the page."""
+    width = explorer.renderer.canvas.get_width_height()[0]
+    return widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", max_width="100%"), **kwargs)
+
+
 def explorer_panel(explorer: Explorer | None = None):
     """Sliders for C, period, beta1, beta2, alpha, steps and method over an :class:`Explorer`.
 
@@ -119,9 +127,7 @@ def explorer_panel(explorer: Explorer | None = None):
     x_T, R_T/T and how long the redraw took.  Needs a running kernel."""
     widgets = _widgets()
     explorer = explorer if explorer is not None else Explorer()
-    width = explorer.renderer.canvas.get_width_height()[0]
-    # at its own width: a flex box would stretch the image, and blur it, to the page's width
-    image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", max_width="100%"))
+    image = _frame_widget(widgets, explorer)
     status = widgets.Label()
     v = explorer.values
     controls = {
@@ -166,13 +172,10 @@ def precomputed_panel(beta2_values=(0.9, 0.97, 0.99, 0.995, 0.998, 0.999, 0.9995
     if isinstance(start, bool) or not isinstance(start, Integral) or not 0 <= start < len(beta2_values):
         raise ValueError(f"start must be an index into beta2_values (0 .. {len(beta2_values) - 1}), got {start!r}")
     explorer = Explorer()
-    width = explorer.renderer.canvas.get_width_height()[0]
     images, notes = [], []
     for b2 in beta2_values:
         x_end, average = explorer.update(beta2=b2)
-        frame = widgets.Image(value=explorer.png(), format="png",
-                              layout=widgets.Layout(width=f"{width}px", max_width="100%"))
-        images.append(frame)
+        images.append(_frame_widget(widgets, explorer, value=explorer.png()))
         notes.append(widgets.Label(f"Adam, β2 = {b2:g}: x_T = {x_end:+.3f}, R_T/T = {average:.2e}"))
     slider = widgets.SelectionSlider(options=[(f"{b2:g}", i) for i, b2 in enumerate(beta2_values)], value=start,
                                      description="β2", continuous_update=True)

@@ -106,7 +106,7 @@ class BlitRenderer:
     """PNG frames of a figure whose axes change less often than its data.
 
     Drawing the axes -- ticks, tick labels, titles, the grid -- is most of the time it takes
-    to render a small figure (about 40 ms of 45 for Chapter 4's two panels).  The renderer
+    to render a small figure (``benchmarks/bench_explorer.py`` compares the two).  The renderer
     draws the figure without the ``animated`` artists once for each state of its axes
     (limits, scales, titles, labels, figure size), keeps that background, and for a frame
     restores it and draws only the animated artists on top: Matplotlib's blitting, into a

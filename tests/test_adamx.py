@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adaptive_methods.framework import MovingAverageOfSquares, RescaledRunningMax
-from adaptive_methods.methods import AdamX, AMSGrad, by_name
+from adaptive_methods.methods import AdamX, AMSGrad
+from adaptive_methods.registry import METHODS
 from adaptive_methods.regret_bound import telescoping_weights
 
 from .conftest import flat, make_mlp, train
@@ -121,7 +122,7 @@ def test_rule_factor_is_the_published_ratio():
 
 
 def test_by_name_and_state_dict_roundtrip(data):
-    assert by_name("adamx") is AdamX and by_name("AdamX") is AdamX
+    assert METHODS["adamx"].cls is AdamX
     a = make_mlp()
     opt = AdamX(a.parameters(), 0.05, (0.9, 0.99), beta1_decay=0.95)
     train(a, opt, 30, data)

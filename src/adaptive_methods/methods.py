@@ -31,7 +31,13 @@ from .framework import (
     check_lr,
 )
 
-__all__ = ["SGD", "Adagrad", "RMSProp", "Adam", "AMSGrad", "AdamNC", "AdamX", "AMSGRAD_VARIANTS", "by_name"]
+__all__ = ["SGD", "Adagrad", "RMSProp", "Adam", "AMSGrad", "AdamNC", "AdamX", "AMSGRAD_VARIANTS",
+           "ADAMNC_BETA1_DECAY", "ADAMX_BETA1_DECAY", "geometric_beta1"]
+
+#: lambda of beta1_t = beta1 * lambda^(t-1), the schedule of Corollaries 1 and 2, where
+#: AdamNC and AdamX decay beta1 unless told otherwise.
+ADAMNC_BETA1_DECAY = 0.99
+ADAMX_BETA1_DECAY = 0.99
 
 _STEPS = {"constant": Constant(), "inv_sqrt": InverseSqrt()}
 
@@ -50,6 +56,20 @@ def _check_betas(betas, *, schedules: bool = False) -> tuple[Schedule, Schedule]
             if callable(beta):
                 raise TypeError(f"{name} must be a number for this method, got a callable; AdamNC takes schedules")
     return check_beta(betas[0], "betas[0]"), check_beta(betas[1], "betas[1]")
+
+
+def _check_decay(decay) -> float:
+    check_lr(decay, "beta1_decay")
+    if not 0.0 < decay <= 1.0:
+        raise ValueError(f"beta1_decay must be in (0, 1], got {decay}")
+    return float(decay)
+
+
+def geometric_beta1(beta1: float, decay: float | None) -> Schedule:
+    """beta1_t = beta1 * decay^(t-1); the constant beta1 when decay is None or 1."""
+    if decay is None or decay == 1.0:
+        return beta1
+    return lambda t: beta1 * decay ** (t - 1)
 
 
 class SGD(GenericAdaptive):
@@ -103,7 +123,8 @@ class Adam(GenericAdaptive):
     """phi: m_t = beta1 m_{t-1} + (1 - beta1) g_t;  psi: v_t = beta2 v_{t-1} + (1 - beta2) g_t^2.
 
     With ``bias_correction=True`` (Kingma & Ba, PyTorch) both are divided by
-    1 - beta^t; the paper analyses the uncorrected form (``bias_correction=False``).
+    1 - beta^t; the paper analyses the uncorrected form (``bias_correction=False``), where
+    ``beta1_decay`` may also make beta1 decrease: beta1_t = beta1 * beta1_decay^(t-1).
     ``Adam(params, lr, betas, eps) == torch.optim.Adam(params, lr, betas, eps)``.
     """
 
@@ -115,6 +136,7 @@ class Adam(GenericAdaptive):
         eps: float = 1e-8,
         *,
         bias_correction: bool = True,
+        beta1_decay: float | None = None,
         step: str = "constant",
         bounds=None,
         foreach=None,
@@ -122,14 +144,18 @@ class Adam(GenericAdaptive):
         betas = _check_betas(betas)
         if not isinstance(bias_correction, bool):
             raise TypeError(f"bias_correction must be True or False, got {bias_correction!r}")
+        if beta1_decay is not None:
+            _check_decay(beta1_decay)
+            if bias_correction:
+                raise ValueError("beta1_decay needs bias_correction=False: 1 - beta1^t corrects only a constant beta1")
         super().__init__(
             params, lr, eps=eps, bounds=bounds, foreach=foreach,
-            defaults=dict(betas=betas, bias_correction=bias_correction, step=_check_step(step)),
+            defaults=dict(betas=betas, bias_correction=bias_correction, beta1_decay=beta1_decay, step=_check_step(step)),
         )
 
     def rules(self, group):
         beta1, beta2 = group["betas"]
-        phi, psi = MovingAverage(beta1), MovingAverageOfSquares(beta2)
+        phi, psi = MovingAverage(geometric_beta1(beta1, group.get("beta1_decay"))), MovingAverageOfSquares(beta2)
         if group["bias_correction"]:
             phi, psi = Debiased(phi, beta1), Debiased(psi, beta2)
         return Rules(phi=phi, psi=psi, alpha=_STEPS[group["step"]])
@@ -175,31 +201,23 @@ class AMSGrad(Adam):
         if beta1_decay is not None and beta1_schedule is not None:
             raise ValueError("give beta1_decay or beta1_schedule, not both")
         if beta1_decay is not None:
-            check_lr(beta1_decay, "beta1_decay")
-            if not 0.0 < beta1_decay <= 1.0:
-                raise ValueError(f"beta1_decay must be in (0, 1], got {beta1_decay}")
+            _check_decay(beta1_decay)
         if beta1_schedule is not None and not callable(beta1_schedule):
             raise TypeError(f"beta1_schedule must be a callable t -> beta1_t, got {beta1_schedule!r}")
         eps = (0.0 if paper else 1e-8) if eps is None else check_eps(eps)
         step = ("inv_sqrt" if paper else "constant") if step is None else step
-        super().__init__(params, lr, betas, eps, bias_correction=not paper, step=step, bounds=bounds, foreach=foreach)
+        super().__init__(params, lr, betas, eps, bias_correction=not paper, beta1_decay=beta1_decay, step=step,
+                         bounds=bounds, foreach=foreach)
         for group in self.param_groups:
             group.setdefault("variant", variant)
-            group.setdefault("beta1_decay", beta1_decay)
-        self.defaults.update(variant=variant, beta1_decay=beta1_decay)
+        self.defaults.update(variant=variant)
         self._beta1_schedule = beta1_schedule
 
     def rules(self, group):
         beta1, beta2 = group["betas"]
         variant = group["variant"]
         if variant == "paper":
-            if self._beta1_schedule is not None:
-                beta1_t: Schedule = self._beta1_schedule
-            elif group["beta1_decay"] is not None:
-                decay = group["beta1_decay"]
-                beta1_t = lambda t: beta1 * decay ** (t - 1)  # noqa: E731
-            else:
-                beta1_t = beta1
+            beta1_t = self._beta1_schedule or geometric_beta1(beta1, group["beta1_decay"])
             return Rules(MovingAverage(beta1_t), RunningMax(MovingAverageOfSquares(beta2)), _STEPS[group["step"]])
         phi = Debiased(MovingAverage(beta1), beta1)
         if variant == "pytorch":
@@ -230,7 +248,7 @@ class AdamNC(GenericAdaptive):
         bounds=None,
         foreach=None,
     ):
-        beta1 = (lambda t: 0.9 * 0.99 ** (t - 1)) if beta1 is None else check_beta(beta1, "beta1")
+        beta1 = geometric_beta1(0.9, ADAMNC_BETA1_DECAY) if beta1 is None else check_beta(beta1, "beta1")
         beta2 = (lambda t: 1.0 - 1.0 / t) if beta2 is None else check_beta(beta2, "beta2")
         super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach, defaults=dict(step=_check_step(step)))
         self._betas = (beta1, beta2)
@@ -272,11 +290,9 @@ class AdamX(GenericAdaptive):
         if beta1_schedule is not None and not callable(beta1_schedule):
             raise TypeError(f"beta1_schedule must be a callable t -> beta1_t, got {beta1_schedule!r}")
         if beta1_decay is not None:
-            check_lr(beta1_decay, "beta1_decay")
-            if not 0.0 < beta1_decay <= 1.0:
-                raise ValueError(f"beta1_decay must be in (0, 1], got {beta1_decay}")
+            _check_decay(beta1_decay)
         elif beta1_schedule is None:
-            beta1_decay = 0.99
+            beta1_decay = ADAMX_BETA1_DECAY
         super().__init__(
             params, lr, eps=eps, bounds=bounds, foreach=foreach,
             defaults=dict(betas=betas, beta1_decay=beta1_decay, step=_check_step(step)),
@@ -285,20 +301,5 @@ class AdamX(GenericAdaptive):
 
     def rules(self, group):
         beta1, beta2 = group["betas"]
-        if self._beta1_schedule is not None:
-            beta1_t: Schedule = self._beta1_schedule
-        else:
-            decay = group["beta1_decay"]
-            beta1_t = lambda t: beta1 * decay ** (t - 1)  # noqa: E731
+        beta1_t = self._beta1_schedule or geometric_beta1(beta1, group["beta1_decay"])
         return Rules(MovingAverage(beta1_t), RescaledRunningMax(MovingAverageOfSquares(beta2), beta1_t), _STEPS[group["step"]])
-
-
-_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSProp, "adam": Adam, "amsgrad": AMSGrad, "adamnc": AdamNC, "adamx": AdamX}
-
-
-def by_name(name: str) -> type[GenericAdaptive]:
-    """The optimizer class for a lower-case name ("adam", "amsgrad", ...)."""
-    try:
-        return _BY_NAME[name.lower()]
-    except (KeyError, AttributeError):
-        raise ValueError(f"name must be one of {sorted(_BY_NAME)}, got {name!r}") from None

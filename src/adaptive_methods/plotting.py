@@ -1,7 +1,8 @@
 """The book's figure style, shared by every chapter.
 
-One colour per method, used in every figure, so that "Adam is orange" holds across the
-book; one function that sets Matplotlib's defaults; and :class:`BlitRenderer`, which
+One style per method (colour, line style, marker, read from the method registry), used
+in every figure, so that "Adam is orange" holds across the book; one function that sets
+Matplotlib's defaults; and :class:`BlitRenderer`, which
 renders a figure whose axes stay put to PNG fast enough for a slider.
 """
 
@@ -18,38 +19,42 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-METHOD_COLORS = {
-    "sgd": "#4C72B0",
-    "adagrad": "#55A868",
-    "rmsprop": "#8172B2",
-    "adam": "#DD8452",
-    "amsgrad": "#C44E52",
-    "adamnc": "#937860",
-    "adamx": "#DA8BC3",
-    "torch": "#8C8C8C",
-    "optax": "#CCB974",
-    "paper": "#C44E52",
+from .registry import METHODS
+
+#: The implementations of one method that figures compare (AMSGrad in PyTorch, in optax,
+#: in the paper): the grey, yellow and purple of the same colour-blind-safe palette as
+#: the methods' colours (:data:`adaptive_methods.registry.METHODS`).
+VARIANT_STYLES = {
+    "torch": {"color": "#6E6E6E", "linestyle": "-", "marker": "o", "label": "PyTorch"},
+    "pytorch": {"color": "#6E6E6E", "linestyle": "-", "marker": "o", "label": "PyTorch"},
+    "optax": {"color": "#B8A200", "linestyle": "--", "marker": "s", "label": "optax"},
+    "paper": {"color": "#882255", "linestyle": "-.", "marker": "^", "label": "paper"},
 }
-
-METHOD_LABELS = {
-    "sgd": "SGD",
-    "adagrad": "Adagrad",
-    "rmsprop": "RMSProp",
-    "adam": "Adam",
-    "amsgrad": "AMSGrad",
-    "adamnc": "AdamNC",
-    "adamx": "AdamX",
-}
+_UNKNOWN = {"color": "#4D4D4D", "linestyle": "-", "marker": "o"}
 
 
-def method_color(method: str) -> str:
-    """The colour of a method (case-insensitive); grey for a name the book has no colour for."""
-    return METHOD_COLORS.get(method.lower(), "#4D4D4D")
+def method_style(name: str) -> dict:
+    """Colour, line style, marker and label of a method or of an implementation variant.
+
+    Methods come from the registry (one colour, line style and marker per method across
+    the book); a name that is neither gets a dark grey and its own name as label.
+    """
+    key = name.lower()
+    if key in METHODS:
+        return dict(METHODS[key].style)
+    if key in VARIANT_STYLES:
+        return dict(VARIANT_STYLES[key])
+    return {**_UNKNOWN, "label": name}
 
 
-def method_label(method: str) -> str:
+def method_color(name: str) -> str:
+    """The colour of a method or variant (case-insensitive)."""
+    return method_style(name)["color"]
+
+
+def method_label(name: str) -> str:
     """The printed name of a method ("amsgrad" -> "AMSGrad")."""
-    return METHOD_LABELS.get(method.lower(), method)
+    return method_style(name)["label"]
 
 
 BOOK_STYLE = {

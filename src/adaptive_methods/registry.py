@@ -1,0 +1,174 @@
+"""The one list of the book's methods.
+
+Every engine that runs a method reads it from here: the torch optimizers by class, the
+1-D simulator (:mod:`adaptive_methods.online`) by the recurrence an entry declares,
+Gamma_t (:mod:`adaptive_methods.gamma`), the experiments' command line, the figures
+(label, colour, line style, marker) and the tests' tables.  A method is one
+:class:`MethodInfo` in :data:`METHODS`; nothing else in the package lists method names.
+
+The paper form of a method is the one the theorems analyse: no bias correction, no eps,
+``alpha_t = alpha / sqrt(t)``, and the projection onto the box F.  :meth:`MethodInfo.paper`
+builds that optimizer from the three hyperparameters the simulator knows (``beta1``,
+``beta2``, ``beta1_decay``), so that one call gives the torch optimizer that
+:func:`~adaptive_methods.online.simulate` claims to reproduce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from . import methods as _m
+from .framework import GenericAdaptive
+
+__all__ = ["Recurrence", "MethodInfo", "METHODS", "method", "FIRST_MOMENTS", "SECOND_MOMENTS"]
+
+#: First-moment recurrences the simulator scans: m_t = g_t, or the moving average
+#: m_t = beta1_t m_{t-1} + (1 - beta1_t) g_t with beta1_t = beta1 * beta1_decay^(t-1).
+FIRST_MOMENTS = ("gradient", "moving_average")
+
+#: Second-moment recurrences the simulator scans (V_t of Algorithm 1, diagonal):
+#: "identity" V_t = 1; "mean_of_squares" V_t = (g_1^2 + ... + g_t^2) / t;
+#: "moving_average" v_t = beta2 v_{t-1} + (1 - beta2) g_t^2;
+#: "running_max" vhat_t = max(vhat_{t-1}, v_t);
+#: "rescaled_running_max" vhat_t = max(((1 - beta1_t) / (1 - beta1_{t-1}))^2 vhat_{t-1}, v_t).
+SECOND_MOMENTS = ("identity", "mean_of_squares", "moving_average", "running_max", "rescaled_running_max")
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """What the 1-D simulator computes for a method: its m_t and V_t recurrences.
+
+    ``uses`` names the hyperparameters the recurrences read, out of ``beta1``, ``beta2``
+    and ``beta1_decay`` (the others are ignored by the simulator).
+    """
+
+    first: str
+    second: str
+
+    def __post_init__(self):
+        if self.first not in FIRST_MOMENTS:
+            raise ValueError(f"first must be one of {FIRST_MOMENTS}, got {self.first!r}")
+        if self.second not in SECOND_MOMENTS:
+            raise ValueError(f"second must be one of {SECOND_MOMENTS}, got {self.second!r}")
+
+    @property
+    def uses(self) -> frozenset[str]:
+        used = set()
+        if self.first == "moving_average":
+            used |= {"beta1", "beta1_decay"}
+        if self.second in ("moving_average", "running_max", "rescaled_running_max"):
+            used.add("beta2")
+        if self.second == "rescaled_running_max":
+            used |= {"beta1", "beta1_decay"}
+        return frozenset(used)
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    """One method of the book, as every engine and every figure sees it.
+
+    ``paper_kwargs(beta1, beta2, beta1_decay)`` gives the constructor arguments of the
+    paper form (besides ``lr`` and ``bounds``), with ``beta1_decay`` None for a constant
+    beta1; the attribute ``beta1_decay`` is the paper form's default decay of beta1
+    (None: a constant beta1).  ``recurrence`` is None for a method
+    the simulator cannot scan, with ``not_simulated`` saying why.
+    """
+
+    name: str
+    cls: type[GenericAdaptive]
+    label: str
+    color: str
+    linestyle: str
+    marker: str
+    paper_kwargs: Callable[[float, float, float | None], dict]
+    recurrence: Recurrence | None
+    beta1_decay: float | None = None
+    variants: tuple[str, ...] = ()
+    not_simulated: str = ""
+    summary: str = ""
+    style: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "style", MappingProxyType(
+            {"color": self.color, "linestyle": self.linestyle, "marker": self.marker, "label": self.label}))
+        if (self.recurrence is None) == (not self.not_simulated):
+            raise ValueError(f"{self.name}: give a recurrence, or say in not_simulated why there is none")
+
+    def paper(self, params: Iterable, lr: float, *, beta1: float = 0.9, beta2: float = 0.99,
+              beta1_decay: float | None = None, bounds=(-1.0, 1.0), **overrides) -> GenericAdaptive:
+        """The paper form of the method as a torch optimizer (what the simulator runs).
+
+        ``beta1_decay=None`` takes the method's own default (:attr:`beta1_decay`); 1.0 is
+        a constant beta1.
+        """
+        decay = self.beta1_decay if beta1_decay is None else beta1_decay
+        kwargs = self.paper_kwargs(beta1, beta2, None if decay == 1.0 else decay)
+        kwargs.update(overrides)
+        return self.cls(params, lr, bounds=bounds, **kwargs)
+
+
+# Okabe & Ito's colour-blind-safe palette (yellow left out: too light on white), with a
+# line style and a marker per method so that no figure relies on colour alone.
+_METHODS = (
+    MethodInfo(
+        "sgd", _m.SGD, "SGD", "#000000", ":", "x",
+        lambda b1, b2, decay: dict(step="inv_sqrt"),
+        Recurrence("gradient", "identity"),
+        summary="phi = g_t, psi = I",
+    ),
+    MethodInfo(
+        "adagrad", _m.Adagrad, "Adagrad", "#009E73", "-.", "s",
+        lambda b1, b2, decay: dict(form="paper", eps=0.0),
+        Recurrence("gradient", "mean_of_squares"),
+        summary="phi = g_t, psi = diag(sum_i g_i^2) / t",
+    ),
+    MethodInfo(
+        "rmsprop", _m.RMSProp, "RMSProp", "#56B4E9", "--", "v",
+        lambda b1, b2, decay: dict(beta2=b2, eps=0.0, step="inv_sqrt"),
+        Recurrence("gradient", "moving_average"),
+        summary="phi = g_t, psi = moving average of g_t^2",
+    ),
+    MethodInfo(
+        "adam", _m.Adam, "Adam", "#E69F00", "-", "o",
+        lambda b1, b2, decay: dict(betas=(b1, b2), eps=0.0, bias_correction=False, step="inv_sqrt",
+                                   beta1_decay=decay),
+        Recurrence("moving_average", "moving_average"),
+        summary="moving averages of g_t and g_t^2",
+    ),
+    MethodInfo(
+        "amsgrad", _m.AMSGrad, "AMSGrad", "#0072B2", "-", "^",
+        lambda b1, b2, decay: dict(betas=(b1, b2), variant="paper", beta1_decay=decay),
+        Recurrence("moving_average", "running_max"),
+        variants=_m.AMSGRAD_VARIANTS,
+        summary="Adam with a running max on psi",
+    ),
+    MethodInfo(
+        "adamnc", _m.AdamNC, "AdamNC", "#CC79A7", "--", "D",
+        lambda b1, b2, decay: dict(beta1=_m.geometric_beta1(b1, decay)),
+        Recurrence("moving_average", "mean_of_squares"),
+        beta1_decay=_m.ADAMNC_BETA1_DECAY,
+        summary="beta1_t = beta1 lambda^(t-1), beta2_t = 1 - 1/t",
+    ),
+    MethodInfo(
+        "adamx", _m.AdamX, "AdamX", "#D55E00", "-.", "P",
+        lambda b1, b2, decay: dict(betas=(b1, b2), beta1_decay=1.0 if decay is None else decay),
+        Recurrence("moving_average", "rescaled_running_max"),
+        beta1_decay=_m.ADAMX_BETA1_DECAY,
+        summary="AMSGrad whose running max follows beta1_t",
+    ),
+)
+
+#: name -> :class:`MethodInfo`, in the book's order.
+METHODS: MappingProxyType[str, MethodInfo] = MappingProxyType({info.name: info for info in _METHODS})
+
+
+def method(name: str) -> MethodInfo:
+    """The registry entry of a method, by its lower-case name ("adam", "amsgrad", ...)."""
+    if not isinstance(name, str):
+        raise TypeError(f"method must be a str, one of {', '.join(map(repr, METHODS))}; got {type(name).__name__}: {name!r}")
+    try:
+        return METHODS[name.lower()]
+    except KeyError:
+        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {name!r}") from None

@@ -20,7 +20,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adaptive_methods.framework import MovingAverageOfSquares, RescaledRunningMax
+from adaptive_methods.framework import MovingAverage, MovingAverageOfSquares, RescaledRunningMax, StepContext
 from adaptive_methods.methods import AdamX, AMSGrad
 from adaptive_methods.registry import METHODS
 from adaptive_methods.regret_bound import telescoping_weights
@@ -114,11 +114,13 @@ def test_adamx_with_constant_beta1_is_paper_amsgrad(foreach, data):
 
 
 def test_rule_factor_is_the_published_ratio():
-    rule = RescaledRunningMax(MovingAverageOfSquares(0.99), lambda t: 0.9 * 0.5 ** (t - 1))
-    assert rule.factor(1) == 1.0
-    assert rule.factor(2) == pytest.approx((1 - 0.45) ** 2 / (1 - 0.9) ** 2)
-    assert rule.factor(5) == pytest.approx((1 - 0.9 * 0.5**4) ** 2 / (1 - 0.9 * 0.5**3) ** 2)
-    assert RescaledRunningMax(MovingAverageOfSquares(0.99), 0.9).factor(7) == 1.0
+    """The factor reads beta1_t from the step's first-moment rule, not from a second copy."""
+    rule = RescaledRunningMax(MovingAverageOfSquares(0.99))
+    phi = MovingAverage(lambda t: 0.9 * 0.5 ** (t - 1))
+    assert rule.factor(StepContext(1, phi)) == 1.0
+    assert rule.factor(StepContext(2, phi)) == pytest.approx((1 - 0.45) ** 2 / (1 - 0.9) ** 2)
+    assert rule.factor(StepContext(5, phi)) == pytest.approx((1 - 0.9 * 0.5**4) ** 2 / (1 - 0.9 * 0.5**3) ** 2)
+    assert rule.factor(StepContext(7, MovingAverage(0.9))) == 1.0
 
 
 def test_by_name_and_state_dict_roundtrip(data):

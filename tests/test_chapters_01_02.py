@@ -17,6 +17,7 @@ from adaptive_methods.framework import (
     MovingAverage,
     MovingAverageOfSquares,
     RunningMax,
+    StepContext,
     project_box,
 )
 
@@ -130,7 +131,7 @@ def test_moving_average_closed_form(beta):
     g = rng.normal(size=(40, 3))
     rule, state = MovingAverage(beta), {"exp_avg": torch.zeros(3, dtype=torch.float64)}
     for t in range(1, len(g) + 1):
-        m = rule.apply(torch.tensor(g[t - 1]), state, t).numpy()
+        m = rule.apply(torch.tensor(g[t - 1]), state, StepContext(t, rule)).numpy()
         weights = (1 - beta) * beta ** (t - np.arange(1, t + 1))
         np.testing.assert_allclose(m, weights @ g[:t], rtol=1e-12, atol=1e-15)
         assert math.isclose(weights.sum(), 1 - beta**t, rel_tol=1e-12)

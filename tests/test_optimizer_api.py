@@ -206,16 +206,21 @@ def test_schedule_returning_bad_beta_is_reported():
         opt.step()
 
 
-def test_division_by_zero_with_nonzero_momentum_is_not_hidden():
-    """beta2 = 0 and eps = 0: a zero gradient gives v_t = 0 while m_t != 0.  torch gives
-    an infinite step; so do we (a silent huge finite step would hide the problem)."""
+def test_zero_second_moment_does_not_move_the_coordinate():
+    """beta2 = 0 and eps = 0: a zero gradient gives v_t = 0 while m_t != 0.  V_t^{-1/2}
+    is the pseudo-inverse (0 where V_t = 0): the coordinate stays where it is, as in the
+    1-D simulator, instead of taking an infinite step."""
     for foreach in (False, True):
-        p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        p = torch.zeros(2, dtype=torch.float64, requires_grad=True)
         opt = Adam([p], 0.1, (0.9, 0.0), eps=0.0, bias_correction=False, foreach=foreach)
-        for g in (1.0, 0.0):
-            p.grad = torch.tensor([g], dtype=torch.float64)
-            opt.step()
-        assert torch.isinf(p).all()
+        p.grad = torch.tensor([1.0, 1.0], dtype=torch.float64)
+        opt.step()
+        after_first = p.detach().clone()
+        p.grad = torch.tensor([0.0, 2.0], dtype=torch.float64)
+        opt.step()
+        assert opt.state[p]["exp_avg"][0] != 0 and opt.state[p]["exp_avg_sq"][0] == 0
+        assert p[0] == after_first[0], "v_t = 0: the coordinate must not move"
+        assert p[1] != after_first[1] and torch.isfinite(p).all()
 
 
 def test_nan_gradient_is_not_swallowed():

@@ -22,51 +22,45 @@ import numpy as np
 import torch
 
 from .framework import GenericAdaptive, check_eps, check_lr
-from .online import moments
+from .online import STEPS, moments
 
-__all__ = ["SEQUENCE_METHODS", "second_moments", "inverse_learning_rates", "gamma", "GammaTracker"]
-
-SEQUENCE_METHODS = ("sgd", "adagrad", "rmsprop", "adam", "amsgrad")
+__all__ = ["second_moments", "inverse_learning_rates", "gamma", "GammaTracker"]
 
 
-def _as_grads(grads) -> np.ndarray:
-    g = np.asarray(grads, dtype=np.float64)
-    if g.ndim not in (1, 2) or g.shape[-1] == 0:
-        raise ValueError(f"grads must have shape (T,) or (B, T) with T >= 1, got shape {g.shape}")
-    if not np.all(np.isfinite(g)):
-        raise ValueError("grads must be finite (found NaN or inf)")
-    return g
+def second_moments(method: str, grads, *, beta1: float = 0.9, beta2: float = 0.99, beta1_decay=None) -> np.ndarray:
+    """V_t for t = 1..T in the paper's forms (the diagonal of V_t), same shape as grads.
 
-
-def second_moments(method: str, grads, *, beta2: float = 0.99) -> np.ndarray:
-    """v_t for t = 1..T in the paper's forms (the diagonal of V_t), same shape as grads.
-
-    sgd: 1;  adagrad: mean of g_1^2..g_t^2;  rmsprop/adam: exponential moving average
-    with beta2 (no bias correction);  amsgrad: its running maximum.  The moments of linear
-    losses do not depend on the iterates, so this is :func:`adaptive_methods.online.moments`.
+    Any method of :data:`adaptive_methods.registry.METHODS` that the simulator scans:
+    sgd 1; adagrad the mean of g_1^2..g_t^2; rmsprop and adam the moving average with
+    beta2 (no bias correction); amsgrad its running maximum; and so on.  ``beta1`` and
+    ``beta1_decay`` matter only where the second moment follows beta1_t (AdamX).  The
+    moments of linear losses do not depend on the iterates, so this is
+    :func:`adaptive_methods.online.moments`.
     """
-    if method not in SEQUENCE_METHODS:
-        raise ValueError(f"method must be one of {SEQUENCE_METHODS}, got {method!r}")
-    _, v = moments(method, _as_grads(grads), beta1=0.0, beta2=beta2)
+    _, v = moments(method, grads, beta1=beta1, beta2=beta2, beta1_decay=beta1_decay)
     return v
 
 
-def inverse_learning_rates(method: str, grads, *, alpha: float = 1.0, beta2: float = 0.99, step: str = "inv_sqrt") -> np.ndarray:
-    """sqrt(v_t) / alpha_t for t = 1..T, with alpha_t = alpha / sqrt(t) or alpha."""
+def inverse_learning_rates(method: str, grads, *, alpha: float = 1.0, beta1: float = 0.9, beta2: float = 0.99,
+                           beta1_decay=None, step: str = "inv_sqrt") -> np.ndarray:
+    """sqrt(V_t) / alpha_t for t = 1..T, with alpha_t = alpha / sqrt(t) or alpha."""
     check_lr(alpha, "alpha")
     if alpha == 0:
         raise ValueError("alpha must be > 0, got 0")
-    if step not in ("inv_sqrt", "constant"):
-        raise ValueError(f"step must be 'inv_sqrt' or 'constant', got {step!r}")
-    v = second_moments(method, grads, beta2=beta2)
+    if step not in STEPS:
+        raise ValueError(f"step must be one of {', '.join(map(repr, STEPS))}, got {step!r}")
+    v = second_moments(method, grads, beta1=beta1, beta2=beta2, beta1_decay=beta1_decay)
     t = np.arange(1, v.shape[-1] + 1, dtype=np.float64)
     alpha_t = alpha / np.sqrt(t) if step == "inv_sqrt" else np.full_like(t, alpha)
     return np.sqrt(v) / alpha_t
 
 
-def gamma(method: str, grads, *, alpha: float = 1.0, beta2: float = 0.99, step: str = "inv_sqrt") -> np.ndarray:
+def gamma(method: str, grads, *, alpha: float = 1.0, beta1: float = 0.9, beta2: float = 0.99, beta1_decay=None,
+          step: str = "inv_sqrt") -> np.ndarray:
     """Gamma_2 .. Gamma_T (diagonal entries) along a gradient sequence: shape (..., T-1)."""
-    return np.diff(inverse_learning_rates(method, grads, alpha=alpha, beta2=beta2, step=step), axis=-1)
+    inverse = inverse_learning_rates(method, grads, alpha=alpha, beta1=beta1, beta2=beta2, beta1_decay=beta1_decay,
+                                     step=step)
+    return np.diff(inverse, axis=-1)
 
 
 class GammaTracker:

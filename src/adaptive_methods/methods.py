@@ -157,7 +157,7 @@ class Adam(GenericAdaptive):
         beta1, beta2 = group["betas"]
         phi, psi = MovingAverage(geometric_beta1(beta1, group.get("beta1_decay"))), MovingAverageOfSquares(beta2)
         if group["bias_correction"]:
-            phi, psi = Debiased(phi, beta1), Debiased(psi, beta2)
+            phi, psi = Debiased(phi), Debiased(psi)
         return Rules(phi=phi, psi=psi, alpha=_STEPS[group["step"]])
 
 
@@ -219,11 +219,11 @@ class AMSGrad(Adam):
         if variant == "paper":
             beta1_t = self._beta1_schedule or geometric_beta1(beta1, group["beta1_decay"])
             return Rules(MovingAverage(beta1_t), RunningMax(MovingAverageOfSquares(beta2)), _STEPS[group["step"]])
-        phi = Debiased(MovingAverage(beta1), beta1)
+        phi = Debiased(MovingAverage(beta1))
         if variant == "pytorch":
-            psi = Debiased(RunningMax(MovingAverageOfSquares(beta2)), beta2)
+            psi = Debiased(RunningMax(MovingAverageOfSquares(beta2)))
         else:  # optax
-            psi = RunningMax(Debiased(MovingAverageOfSquares(beta2), beta2))
+            psi = RunningMax(Debiased(MovingAverageOfSquares(beta2)))
         return Rules(phi, psi, _STEPS[group["step"]])
 
 
@@ -302,4 +302,4 @@ class AdamX(GenericAdaptive):
     def rules(self, group):
         beta1, beta2 = group["betas"]
         beta1_t = self._beta1_schedule or geometric_beta1(beta1, group["beta1_decay"])
-        return Rules(MovingAverage(beta1_t), RescaledRunningMax(MovingAverageOfSquares(beta2), beta1_t), _STEPS[group["step"]])
+        return Rules(MovingAverage(beta1_t), RescaledRunningMax(MovingAverageOfSquares(beta2)), _STEPS[group["step"]])

@@ -1,0 +1,338 @@
+"""Algorithm 1 as a ``torch.optim.Optimizer``: the step is a short pipeline,
+
+    m_t = phi(g)  ->  V_t = psi(g; m_t)  ->  u_t = V_t^{-1/2} m_t (with eps)
+        ->  transforms of u_t  ->  x_t - alpha_t u_t  ->  projection onto F.
+
+Two code paths compute the same update:
+
+* :meth:`GenericAdaptive._step_reference`: one tensor at a time, written to be read next
+  to the algorithm box;
+* :meth:`GenericAdaptive._step_foreach`: all tensors of a group at once with
+  ``torch._foreach_*`` kernels, as ``torch.optim`` does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .rules import Constant, MomentRule, Rules, StepContext, StepSchedule
+from .validation import check_bounds, check_eps, check_lr
+
+__all__ = ["GenericAdaptive", "project_box", "preconditioned"]
+
+# Group entries that select an algorithm rather than tune it: a saved state whose groups
+# say otherwise belongs to another method and is refused by load_state_dict.
+_ALGORITHM_KEYS = ("variant", "form", "bias_correction", "eps_placement", "step")
+
+
+def preconditioned(m: Tensor, sqrt_v: Tensor) -> Tensor:
+    """u = m / sqrt(V), where V^{-1/2} is the pseudo-inverse: 0 where sqrt(V) = 0.
+
+    Without eps, sqrt(V_t) is 0 where every gradient V_t averages was 0; then the
+    coordinate does not move, whatever m_t is (m_t can be non-zero there when beta2 = 0
+    follows a non-zero gradient with a zero one).  The 1-D simulator obeys the same rule.
+    A NaN gradient makes V_t NaN, not 0, and stays a NaN: nothing is silently repaired.
+    """
+    return (m / sqrt_v).masked_fill_(sqrt_v == 0, 0.0)
+
+
+def project_box(params: list[Tensor], bounds: tuple[float, float] | None) -> None:
+    """Pi_{F, sqrt(V_t)} for a box F and diagonal V_t: a coordinate-wise clip.
+
+    For diagonal A the weighted distance ||A^{1/2}(x - y)||^2 = sum_j a_j (x_j - y_j)^2
+    separates over coordinates, each minimised over [lo, hi] by clipping y_j: the weights
+    do not move the minimiser.  (For a non-diagonal V_t they would.)
+    """
+    if bounds is None or not params:
+        return
+    torch._foreach_clamp_min_(params, bounds[0])
+    torch._foreach_clamp_max_(params, bounds[1])
+
+
+def _default_foreach(params: list[Tensor]) -> bool:
+    """Follow torch.optim: the multi-tensor path by default for CUDA (and other native
+    accelerator) tensors, the single-tensor path on the CPU."""
+    try:
+        from torch.optim.optimizer import _default_to_fused_or_foreach
+
+        return _default_to_fused_or_foreach(params, differentiable=False, use_fused=False)[1]
+    except (ImportError, TypeError):  # private helper: fall back to its documented rule
+        return all(p.is_cuda for p in params)
+
+
+def _sqrt_v(v: Tensor, eps: float, inside: bool) -> Tensor:
+    """sqrt(V_t) with eps inside the root (Theorem 6 of the paper) or added outside (PyTorch)."""
+    return (v + eps).sqrt() if inside else v.sqrt() + eps
+
+
+def _check_rules_args(phi, psi, alpha) -> Rules | None:
+    if (phi is None) != (psi is None):
+        raise TypeError("phi and psi must be given together (or both left to a subclass's rules())")
+    if phi is None:
+        return None
+    for name, rule in (("phi", phi), ("psi", psi)):
+        if not isinstance(rule, MomentRule):
+            raise TypeError(f"{name} must be a MomentRule, got {type(rule).__name__}")
+    if alpha is not None and not isinstance(alpha, StepSchedule):
+        raise TypeError(f"alpha must be a StepSchedule, got {type(alpha).__name__}")
+    return Rules(phi, psi, alpha or Constant())
+
+
+class GenericAdaptive(torch.optim.Optimizer):
+    """Algorithm 1 as a ``torch.optim.Optimizer``.
+
+    Either give the rules directly::
+
+        GenericAdaptive(params, lr=0.1, phi=MovingAverage(0.9),
+                        psi=RunningMax(MovingAverageOfSquares(0.99)), alpha=InverseSqrt())
+
+    or subclass and build them from each param group's hyperparameters in
+    :meth:`rules` (the methods in :mod:`adaptive_methods.methods` do this, so that
+    ``param_groups[i]["betas"]`` can differ between groups like in torch.optim).  A
+    group's rules are built once, and again only when its hyperparameters change.
+
+    Per-group options: ``lr``; ``eps`` added to sqrt(v_t) (``eps_placement="outside"``,
+    PyTorch and optax) or to v_t under the root (``"inside"``, Theorem 6 of the paper);
+    ``bounds=(lo, hi)`` to project onto the box F after each step.
+
+    Per-parameter state, created at the first step that parameter has a gradient:
+    ``step`` (a Python int, as in the paper's t) and the rules' buffers only.
+    """
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, *, phi: MomentRule | None = None,
+                 psi: MomentRule | None = None, alpha: StepSchedule | None = None, eps: float = 0.0,
+                 eps_placement: str = "outside", bounds: tuple[float, float] | None = None,
+                 foreach: bool | None = None, defaults: dict | None = None):
+        self._fixed_rules = _check_rules_args(phi, psi, alpha)
+        if self._fixed_rules is None and type(self).rules is GenericAdaptive.rules:
+            raise TypeError("GenericAdaptive needs phi and psi (or a subclass that defines rules())")
+        if eps_placement not in ("outside", "inside"):
+            raise ValueError(f"eps_placement must be 'outside' or 'inside', got {eps_placement!r}")
+        if foreach is not None and not isinstance(foreach, bool):
+            raise TypeError(f"foreach must be None, True or False, got {foreach!r}")
+        base = dict(lr=check_lr(lr), eps=check_eps(eps), eps_placement=eps_placement, bounds=check_bounds(bounds),
+                    foreach=foreach)
+        base.update(defaults or {})
+        self._built: dict[int, tuple[dict, Rules]] = {}
+        super().__init__(params, base)
+
+    # -- the rules of a group ------------------------------------------------------------
+
+    def rules(self, group: dict) -> Rules:
+        """The phi, psi and alpha rules of a param group (subclasses build them here)."""
+        assert self._fixed_rules is not None
+        return self._fixed_rules
+
+    def rules_of(self, group: dict) -> Rules:
+        """The group's rules, built once and rebuilt only when its hyperparameters change."""
+        if self._fixed_rules is not None:
+            return self._fixed_rules
+        settings = {k: v for k, v in group.items() if k not in ("params", "lr")}
+        built = self._built.get(id(group))
+        if built is None or built[0] != settings:
+            rules = self.rules(group)
+            if not isinstance(rules, Rules):
+                raise TypeError(f"{type(self).__name__}.rules must return a Rules, got {type(rules).__name__}")
+            built = self._built[id(group)] = (settings, rules)
+        return built[1]
+
+    # -- the step ------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            rules = self.rules_of(group)
+            params, grads, states = self._collect(group, rules)
+            if not params:
+                continue
+            foreach = group["foreach"]
+            if foreach is None:
+                foreach = _default_foreach(params)
+            if foreach:
+                self._step_foreach(group, rules, params, grads, states)
+            else:
+                self._step_reference(group, rules, params, grads, states)
+        return loss
+
+    def _collect(self, group: dict, rules: Rules):
+        params, grads, states = [], [], []
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            if p.grad.is_sparse:
+                raise TypeError(f"{type(self).__name__} does not support sparse gradients (param of shape {tuple(p.shape)})")
+            if torch.is_complex(p):
+                raise TypeError(f"{type(self).__name__} does not support complex parameters (param of shape {tuple(p.shape)})")
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state.update(rules.init(p))
+            state["step"] += 1
+            params.append(p)
+            grads.append(p.grad)
+            states.append(state)
+        return params, grads, states
+
+    def _step_reference(self, group, rules: Rules, params, grads, states) -> None:
+        """Algorithm 1 for one tensor at a time, literally."""
+        eps, inside = group["eps"], group["eps_placement"] == "inside"
+        for p, g, state in zip(params, grads, states):
+            ctx = StepContext(t=state["step"], phi=rules.phi, lr=group["lr"])
+            ctx.m = rules.phi.apply(g, state, ctx)
+            v = rules.psi.apply(g, state, ctx)
+            u = ctx.m if v is None else preconditioned(ctx.m, _sqrt_v(v, eps, inside))
+            for transform in rules.post:
+                u = transform.apply(u, p, state, ctx)
+            p.add_(u, alpha=-group["lr"] * rules.alpha.factor(ctx.t))
+            if group["bounds"] is not None:
+                p.clamp_(*group["bounds"])
+
+    def _step_foreach(self, group, rules: Rules, params, grads, states) -> None:
+        """The same update with ``torch._foreach_*`` kernels, grouped by device, dtype and t."""
+        buckets: dict[tuple, list[int]] = defaultdict(list)
+        for i, (p, state) in enumerate(zip(params, states)):
+            buckets[(p.device, p.dtype, state["step"])].append(i)
+        for (_, _, t), idx in buckets.items():
+            if len(idx) != len(params):
+                ps, gs, ss = [params[i] for i in idx], [grads[i] for i in idx], [states[i] for i in idx]
+            else:
+                ps, gs, ss = params, grads, states
+            self._foreach_bucket(group, rules, ps, gs, ss, t)
+            project_box(ps, group["bounds"])
+
+    def _foreach_bucket(self, group, rules: Rules, ps, gs, ss, t: int) -> None:
+        eps, inside = group["eps"], group["eps_placement"] == "inside"
+        ctx = StepContext(t=t, phi=rules.phi, lr=group["lr"])
+        ctx.m, ctx.m_divisor = rules.phi.apply_foreach(gs, ss, ctx)
+        v, v_div = rules.psi.apply_foreach(gs, ss, ctx)
+        step_size = group["lr"] * rules.alpha.factor(t) / ctx.m_divisor
+        if v is None:
+            if rules.post:
+                u = self._transformed(rules, list(ctx.m), ps, ss, ctx)
+                torch._foreach_add_(ps, u, alpha=-step_size)
+            else:
+                torch._foreach_add_(ps, ctx.m, alpha=-step_size)
+            return
+        denom = _foreach_sqrt_v(v, v_div, eps, inside)
+        if rules.post or not eps:
+            # the paper's forms (sqrt(v_t) can be exactly 0) and transformed directions
+            u = [preconditioned(a, b) for a, b in zip(ctx.m, denom)]
+            if rules.post:
+                u = self._transformed(rules, u, ps, ss, ctx)
+            torch._foreach_add_(ps, u, alpha=-step_size)
+        else:
+            torch._foreach_addcdiv_(ps, ctx.m, denom, value=-step_size)
+
+    @staticmethod
+    def _transformed(rules: Rules, u: list[Tensor], ps, ss, ctx: StepContext) -> list[Tensor]:
+        for transform in rules.post:
+            u = transform.apply_foreach(u, ps, ss, ctx)
+        return u
+
+    # -- inspection: what Gamma_t is made of -----------------------------------------------
+
+    @torch.no_grad()
+    def inverse_learning_rates(self) -> list[Tensor | None]:
+        """Per parameter, the elementwise inverse learning rate after the last step.
+
+        It is the factor by which the update divides the (raw) first moment m_t:
+        ``sqrt(v_t / v_div) + eps`` times ``m_div / alpha_t``; without bias correction and
+        eps it is the paper's sqrt(V_t) / alpha_t.  Gamma_{t+1} is the change of this
+        quantity from one step to the next (see :mod:`adaptive_methods.gamma`).  ``None``
+        for a parameter that has not been stepped yet.
+
+        Evaluating a rule must not advance it, so this reads the stored buffers through
+        :meth:`MomentRule.current` instead of calling ``apply``.
+        """
+        out: list[Tensor | None] = []
+        for group in self.param_groups:
+            rules = self.rules_of(group)
+            eps, inside = group["eps"], group["eps_placement"] == "inside"
+            for p in group["params"]:
+                state = self.state.get(p)
+                if not state:
+                    out.append(None)
+                    continue
+                t = state["step"]
+                alpha_t = group["lr"] * rules.alpha.factor(t)
+                _, m_div = rules.phi.current(state, t)
+                v, v_div = rules.psi.current(state, t)
+                if v is None:
+                    denom = torch.ones_like(p)
+                elif inside:
+                    denom = (v / v_div + eps).sqrt()
+                else:
+                    denom = v.sqrt() / math.sqrt(v_div) + eps
+                out.append(denom * (m_div / alpha_t))
+        return out
+
+    # -- saving and loading ----------------------------------------------------------------
+
+    def state_dict(self) -> dict:
+        saved = super().state_dict()
+        saved["optimizer"] = f"{type(self).__module__}.{type(self).__qualname__}"
+        return saved
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """torch.optim's loading, after checking that the state is this method's own.
+
+        A state saved by another class (a ``torch.optim.Adam``, another method of the
+        package) or by another variant of this one would make the next step read buffers
+        that are not there, or run a different algorithm: it is refused here, naming
+        what differs.
+        """
+        mine = f"{type(self).__module__}.{type(self).__qualname__}"
+        theirs = state_dict.get("optimizer")
+        if theirs is not None and theirs != mine:
+            raise ValueError(f"this state was saved by {theirs}, not by {mine}: load it into a {theirs.rsplit('.', 1)[-1]}")
+        saved_groups = state_dict.get("param_groups", [])
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            missing = set(group) - set(saved)
+            if missing:
+                raise ValueError(f"param group {i} of this state does not belong to a {type(self).__name__}: "
+                                 f"it lacks {sorted(missing)}")
+            differ = {k: (saved[k], group[k]) for k in _ALGORITHM_KEYS if k in group and saved[k] != group[k]}
+            if differ:
+                listed = ", ".join(f"{k}={a!r} (this optimizer: {b!r})" for k, (a, b) in differ.items())
+                raise ValueError(f"param group {i} of this state is another algorithm: {listed}")
+        self._check_saved_buffers(state_dict)
+        super().load_state_dict(state_dict)
+        self._built.clear()
+
+    def _check_saved_buffers(self, state_dict: dict) -> None:
+        for i, group in enumerate(self.param_groups):
+            expected = {"step", *self.rules_of(group).buffers}
+            saved_group = state_dict["param_groups"][i] if i < len(state_dict.get("param_groups", [])) else None
+            for key in (saved_group or {}).get("params", []):
+                entry = state_dict.get("state", {}).get(key)
+                if entry and set(entry) != expected:
+                    raise ValueError(f"the state of parameter {key} holds {sorted(entry)}, but {type(self).__name__} "
+                                     f"keeps {sorted(expected)}: it was saved by another optimizer")
+
+
+def _foreach_sqrt_v(v: list[Tensor], v_div: float, eps: float, inside: bool) -> list[Tensor]:
+    """sqrt(v / v_div) with eps, PyTorch's order of operations (sqrt first, then divide)."""
+    if inside:  # sqrt(v / v_div + eps)
+        if v_div != 1.0:
+            denom = torch._foreach_div(v, v_div)
+            torch._foreach_add_(denom, eps)
+        else:
+            denom = torch._foreach_add(v, eps)
+        torch._foreach_sqrt_(denom)
+        return denom
+    denom = torch._foreach_sqrt(v)
+    if v_div != 1.0:
+        torch._foreach_div_(denom, math.sqrt(v_div))
+    if eps:
+        torch._foreach_add_(denom, eps)
+    return denom

@@ -1,0 +1,427 @@
+"""The small rules Algorithm 1 is made of: first moments (phi), second moments (psi),
+transforms of the preconditioned direction, and step-size schedules (alpha_t).
+
+A moment rule's ``apply`` is the readable single-tensor form; ``apply_foreach`` advances a
+list of tensors that all share the step count t.  Neither may modify its input: it can be
+a parameter's ``.grad`` or another rule's buffer.  Both receive the step's
+:class:`StepContext`, which carries t, the first-moment rule, and -- for the second
+moment and the transforms -- the first moment m_t of this step.
+
+Every foreach rule returns its moment as a pair ``(tensors, divisor)``: the moment it
+stands for is ``tensors / divisor``.  Bias corrections and Adagrad's ``1/t`` are per-step
+scalars, so keeping them as divisors instead of dividing whole tensors saves a pass over
+memory (PyTorch's own Adam folds them the same way).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .validation import Schedule, beta_at, check_beta
+
+__all__ = [
+    "StepContext",
+    "MomentRule",
+    "LastGradient",
+    "MovingAverage",
+    "Identity",
+    "SumOfSquares",
+    "MeanOfSquares",
+    "MovingAverageOfSquares",
+    "Debiased",
+    "RunningMax",
+    "RescaledRunningMax",
+    "Transform",
+    "StepSchedule",
+    "Constant",
+    "InverseSqrt",
+    "Rules",
+]
+
+
+@dataclass
+class StepContext:
+    """What a rule may read at step t besides its own buffers.
+
+    ``m`` is the first moment m_t (one tensor on the reference path, a list on the
+    foreach path, each still to be divided by ``m_divisor``); it is None while the first
+    moment itself is being computed.  ``lr`` is the group's step size before alpha_t's
+    schedule.
+    """
+
+    t: int
+    phi: MomentRule
+    lr: float = 0.0
+    m: Any = None
+    m_divisor: float = 1.0
+
+
+def _describe(rule: Any, fields: tuple[str, ...]) -> str:
+    def show(value):
+        return "schedule" if callable(value) and not isinstance(value, MomentRule) else repr(value)
+
+    return f"{type(rule).__name__}({', '.join(f'{f}={show(getattr(rule, f))}' for f in fields)})"
+
+
+class MomentRule(ABC):
+    """A phi or psi rule: maps the gradient history to a moment, one step at a time.
+
+    ``buffers`` names the state tensors the rule keeps per parameter, created lazily by
+    :meth:`init`; the default allocates zeros shaped like the parameter, and a rule that
+    keeps a factored or otherwise shaped statistic overrides :meth:`init`.
+    """
+
+    buffers: tuple[str, ...] = ()
+    _fields: tuple[str, ...] = ()
+
+    def init(self, param: Tensor) -> dict[str, Tensor]:
+        return {name: torch.zeros_like(param, memory_format=torch.preserve_format) for name in self.buffers}
+
+    def apply(self, grad: Tensor, state: dict, ctx: StepContext) -> Tensor | None:
+        """The moment at step t as a tensor (``None`` means the identity matrix)."""
+        moment, divisor = self.apply_foreach([grad], [state], _single(ctx))
+        if moment is None:
+            return None
+        return moment[0] / divisor if divisor != 1.0 else moment[0]
+
+    @abstractmethod
+    def apply_foreach(self, grads: list[Tensor], states: list[dict], ctx: StepContext) -> tuple[list[Tensor] | None, float]:
+        """The moment at step t as ``(tensors, divisor)``: the moment is tensors / divisor."""
+
+    def current(self, state: dict, t: int) -> tuple[Tensor | None, float]:
+        """The moment after step t as ``(tensor, divisor)``, read from the state without
+        advancing it (``None``: the moment is not stored, e.g. the last gradient or I)."""
+        return (state[self.buffers[0]], 1.0) if self.buffers else (None, 1.0)
+
+    def __repr__(self) -> str:
+        return _describe(self, self._fields)
+
+
+def _single(ctx: StepContext) -> StepContext:
+    """The context of a one-tensor step seen by a foreach rule: m_t as a list."""
+    if ctx.m is None or isinstance(ctx.m, list):
+        return ctx
+    return StepContext(ctx.t, ctx.phi, ctx.lr, [ctx.m], 1.0)
+
+
+class LastGradient(MomentRule):
+    """phi_t(g_1..g_t) = g_t: the first moment of SGD, Adagrad and RMSProp."""
+
+    beta = 0.0  # m_t = g_t is the moving average with beta1 = 0
+
+    def apply(self, grad, state, ctx):
+        return grad
+
+    def apply_foreach(self, grads, states, ctx):
+        return grads, 1.0
+
+
+class MovingAverage(MomentRule):
+    """phi_t: m_t = beta1_t m_{t-1} + (1 - beta1_t) g_t, m_0 = 0 (Adam's momentum).
+
+    ``beta`` is a constant or a schedule ``t -> beta1_t`` (AMSGrad's theory uses a
+    decreasing one, e.g. ``beta1 * lam ** (t - 1)``).
+    """
+
+    _fields = ("beta",)
+
+    def __init__(self, beta: Schedule, buffer: str = "exp_avg"):
+        self.beta = check_beta(beta, "beta1")
+        self.buffers = (buffer,)
+
+    def apply(self, grad, state, ctx):
+        beta = beta_at(self.beta, ctx.t, "beta1")
+        m = state[self.buffers[0]]
+        m.mul_(beta).add_(grad, alpha=1.0 - beta)
+        return m
+
+    def apply_foreach(self, grads, states, ctx):
+        beta = beta_at(self.beta, ctx.t, "beta1")
+        ms = [s[self.buffers[0]] for s in states]
+        # lerp_(g, 1 - beta) is m + (1 - beta)(g - m): the same average, one kernel
+        torch._foreach_lerp_(ms, grads, 1.0 - beta)
+        return ms, 1.0
+
+
+class Identity(MomentRule):
+    """psi_t = I: no preconditioning (SGD)."""
+
+    def apply(self, grad, state, ctx):
+        return None
+
+    def apply_foreach(self, grads, states, ctx):
+        return None, 1.0
+
+
+class SumOfSquares(MomentRule):
+    """psi_t = diag(sum_{i<=t} g_i^2): Adagrad as PyTorch writes it (with a constant alpha)."""
+
+    buffers = ("sum",)
+
+    def apply(self, grad, state, ctx):
+        return state["sum"].addcmul_(grad, grad)
+
+    def apply_foreach(self, grads, states, ctx):
+        sums = [s["sum"] for s in states]
+        torch._foreach_addcmul_(sums, grads, grads)
+        return sums, 1.0
+
+
+class MeanOfSquares(MomentRule):
+    """psi_t = diag(sum_{i<=t} g_i^2) / t: Adagrad as the paper writes it.
+
+    With alpha_t = alpha / sqrt(t) the learning rate alpha_t / sqrt(v_t) equals
+    alpha / sqrt(sum_i g_i^2), the same as :class:`SumOfSquares` with a constant alpha.
+    """
+
+    buffers = ("sum",)
+
+    def apply(self, grad, state, ctx):
+        return state["sum"].addcmul_(grad, grad) / ctx.t
+
+    def apply_foreach(self, grads, states, ctx):
+        sums = [s["sum"] for s in states]
+        torch._foreach_addcmul_(sums, grads, grads)
+        return sums, float(ctx.t)
+
+    def current(self, state, t):
+        return state["sum"], float(t)
+
+
+class MovingAverageOfSquares(MomentRule):
+    """psi_t: v_t = beta2_t v_{t-1} + (1 - beta2_t) g_t^2, v_0 = 0 (RMSProp, Adam).
+
+    ``beta`` is a constant or a schedule (AdamNC: beta2_t = 1 - 1/t makes v_t the running
+    mean of g^2).
+    """
+
+    _fields = ("beta",)
+
+    def __init__(self, beta: Schedule, buffer: str = "exp_avg_sq"):
+        self.beta = check_beta(beta, "beta2")
+        self.buffers = (buffer,)
+
+    def apply(self, grad, state, ctx):
+        beta = beta_at(self.beta, ctx.t, "beta2")
+        v = state[self.buffers[0]]
+        v.mul_(beta).addcmul_(grad, grad, value=1.0 - beta)
+        return v
+
+    def apply_foreach(self, grads, states, ctx):
+        beta = beta_at(self.beta, ctx.t, "beta2")
+        vs = [s[self.buffers[0]] for s in states]
+        torch._foreach_mul_(vs, beta)
+        torch._foreach_addcmul_(vs, grads, grads, 1.0 - beta)
+        return vs, 1.0
+
+
+class _Wrapper(MomentRule):
+    """A rule around another one: it keeps the inner rule's buffers (plus its own) and
+    reads the inner rule's beta instead of taking it a second time."""
+
+    _fields = ("inner",)
+
+    def __init__(self, inner: MomentRule):
+        if not isinstance(inner, MomentRule):
+            raise TypeError(f"inner must be a MomentRule, got {type(inner).__name__}: {inner!r}")
+        self.inner = inner
+
+    @property
+    def beta(self) -> Schedule:
+        beta = getattr(self.inner, "beta", None)
+        if beta is None:
+            raise TypeError(f"{type(self).__name__} needs a moving average inside (a rule with a beta), got {self.inner!r}")
+        return beta
+
+    @property
+    def buffers(self) -> tuple[str, ...]:
+        return self.inner.buffers
+
+    def init(self, param):
+        return self.inner.init(param)
+
+
+class Debiased(_Wrapper):
+    """Adam's bias correction of a moving average: moment / (1 - beta^t).
+
+    A moving average started at 0 underestimates its input by the factor 1 - beta^t; the
+    correction is a scalar per step, so it only multiplies the divisor.  beta is the
+    wrapped average's, and must be a constant: 1 - beta^t corrects nothing else.
+    """
+
+    def __init__(self, inner: MomentRule):
+        super().__init__(inner)
+        if callable(self.beta):
+            raise TypeError(f"Debiased needs a constant beta: 1 - beta^t corrects only a constant-beta average, got {inner!r}")
+
+    def _correction(self, t: int) -> float:
+        return 1.0 - self.beta**t
+
+    def apply(self, grad, state, ctx):
+        return self.inner.apply(grad, state, ctx) / self._correction(ctx.t)
+
+    def apply_foreach(self, grads, states, ctx):
+        moment, divisor = self.inner.apply_foreach(grads, states, ctx)
+        return moment, divisor * self._correction(ctx.t)
+
+    def current(self, state, t):
+        moment, divisor = self.inner.current(state, t)
+        return moment, divisor * self._correction(t)
+
+
+class RunningMax(_Wrapper):
+    """vhat_t = max(vhat_{t-1}, v_t), element-wise, vhat_0 = 0: AMSGrad's long-term memory.
+
+    Wraps any psi rule. The learning rate alpha_t / sqrt(vhat_t) can then only shrink
+    when alpha_t does, which is what Adam's convergence proof needed (Gamma_t >= 0).
+    """
+
+    def __init__(self, inner: MomentRule, buffer: str = "max_exp_avg_sq"):
+        super().__init__(inner)
+        self.buffer = buffer
+
+    @property
+    def buffers(self):
+        return self.inner.buffers + (self.buffer,)
+
+    def init(self, param):
+        return {**self.inner.init(param), self.buffer: torch.zeros_like(param, memory_format=torch.preserve_format)}
+
+    def factor(self, ctx: StepContext) -> float:
+        """What vhat_{t-1} is multiplied by before the max: 1 for AMSGrad (see
+        :class:`RescaledRunningMax` for a rule where it is not)."""
+        return 1.0
+
+    def apply(self, grad, state, ctx):
+        v = self.inner.apply(grad, state, ctx)
+        vhat = state[self.buffer]
+        factor = self.factor(ctx)
+        if factor != 1.0:
+            vhat.mul_(factor)
+        torch.maximum(vhat, v, out=vhat)
+        return vhat
+
+    def apply_foreach(self, grads, states, ctx):
+        vs, divisor = self.inner.apply_foreach(grads, states, ctx)
+        vhats = [s[self.buffer] for s in states]
+        if divisor != 1.0:
+            vs = torch._foreach_div(vs, divisor)
+        factor = self.factor(ctx)
+        if factor != 1.0:
+            torch._foreach_mul_(vhats, factor)
+        torch._foreach_maximum_(vhats, vs)
+        return vhats, 1.0
+
+    def current(self, state, t):
+        return state[self.buffer], 1.0
+
+
+class RescaledRunningMax(RunningMax):
+    """AdamX's psi (Tran & Phong 2019, Algorithm 2): a running max that follows beta1_t,
+
+        vhat_1 = v_1,   vhat_t = max(((1 - beta1_t) / (1 - beta1_{t-1}))^2 vhat_{t-1}, v_t).
+
+    With a non-increasing beta1_t the factor is >= 1, so that sqrt(vhat_t) / (1 - beta1_t),
+    and not only sqrt(vhat_t), never decreases: the monotonicity AMSGrad's regret proof
+    uses and :class:`RunningMax` does not give.  beta1_t is read from the step's first
+    moment rule; a constant beta1 makes the factor 1, and the rule is :class:`RunningMax`.
+    """
+
+    def factor(self, ctx: StepContext) -> float:
+        """((1 - beta1_t) / (1 - beta1_{t-1}))^2; 1 at t = 1, where vhat_0 = 0 anyway."""
+        beta1 = getattr(ctx.phi, "beta", 0.0)
+        if ctx.t <= 1 or not callable(beta1):
+            return 1.0
+        return ((1.0 - beta_at(beta1, ctx.t, "beta1")) / (1.0 - beta_at(beta1, ctx.t - 1, "beta1"))) ** 2
+
+
+class Transform(ABC):
+    """A change of the preconditioned direction u_t = V_t^{-1/2} m_t before alpha_t
+    scales it (a clip of the per-coordinate learning rate, a decoupled weight decay...).
+
+    ``apply`` returns the new direction for one tensor, ``apply_foreach`` for a list; the
+    context carries m_t, and ``param`` is x_t.  ``buffers``/``init`` as for moment rules.
+    """
+
+    buffers: tuple[str, ...] = ()
+
+    def init(self, param: Tensor) -> dict[str, Tensor]:
+        return {}
+
+    @abstractmethod
+    def apply(self, direction: Tensor, param: Tensor, state: dict, ctx: StepContext) -> Tensor:
+        """The direction to scale by alpha_t, for one tensor."""
+
+    def apply_foreach(self, directions: list[Tensor], params: list[Tensor], states: list[dict],
+                      ctx: StepContext) -> list[Tensor]:
+        m = ctx.m if isinstance(ctx.m, list) else [None] * len(directions)
+        return [self.apply(d, p, s, StepContext(ctx.t, ctx.phi, ctx.lr, mi, ctx.m_divisor))
+                for d, p, s, mi in zip(directions, params, states, m)]
+
+
+# ---------------------------------------------------------------------------------------
+# Step-size schedules alpha_t = lr * factor(t); lr stays in param_groups so that
+# torch.optim.lr_scheduler works unchanged.
+# ---------------------------------------------------------------------------------------
+
+
+class StepSchedule(ABC):
+    """alpha_t as ``lr * factor(t)``."""
+
+    @abstractmethod
+    def factor(self, t: int) -> float:
+        """alpha_t / lr at step t."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Constant(StepSchedule):
+    """alpha_t = alpha."""
+
+    def factor(self, t: int) -> float:
+        return 1.0
+
+
+class InverseSqrt(StepSchedule):
+    """alpha_t = alpha / sqrt(t): the schedule of the paper's analysis."""
+
+    def factor(self, t: int) -> float:
+        return 1.0 / math.sqrt(t)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The choices that make a method out of Algorithm 1: phi, psi, alpha_t, and any
+    transforms of the preconditioned direction."""
+
+    phi: MomentRule
+    psi: MomentRule
+    alpha: StepSchedule = Constant()
+    post: tuple[Transform, ...] = field(default=())
+
+    def __post_init__(self):
+        for name in ("phi", "psi"):
+            if not isinstance(getattr(self, name), MomentRule):
+                raise TypeError(f"{name} must be a MomentRule, got {type(getattr(self, name)).__name__}")
+        if not isinstance(self.alpha, StepSchedule):
+            raise TypeError(f"alpha must be a StepSchedule, got {type(self.alpha).__name__}")
+        if not all(isinstance(t, Transform) for t in self.post):
+            raise TypeError(f"post must hold Transforms, got {self.post!r}")
+        names = [*self.phi.buffers, *self.psi.buffers, *(b for t in self.post for b in t.buffers)]
+        if len(set(names)) != len(names) or "step" in names:
+            raise ValueError(f"the rules' state buffers must have distinct names other than 'step', got {names}")
+
+    @property
+    def buffers(self) -> tuple[str, ...]:
+        """Every state buffer the rules keep per parameter (besides the step count)."""
+        return (*self.phi.buffers, *self.psi.buffers, *(b for t in self.post for b in t.buffers))
+
+    def init(self, param: Tensor) -> dict[str, Tensor]:
+        return {**self.phi.init(param), **self.psi.init(param), **{k: v for t in self.post for k, v in t.init(param).items()}}

@@ -12,17 +12,10 @@ from adaptive_methods import SGD, Adagrad, Adam, AdamNC, AMSGrad, GenericAdaptiv
 from adaptive_methods.framework import LastGradient, MovingAverage, MovingAverageOfSquares, RunningMax
 
 from .conftest import flat, make_mlp, train
+from .method_table import TABLE
 
-RESUMABLE = {
-    "sgd": lambda p: SGD(p, 0.05),
-    "adagrad": lambda p: Adagrad(p, 0.05),
-    "rmsprop": lambda p: RMSProp(p, 0.01),
-    "adam": lambda p: Adam(p, 0.01),
-    "amsgrad": lambda p: AMSGrad(p, 0.01),
-    "amsgrad-optax": lambda p: AMSGrad(p, 0.01, variant="optax"),
-    "amsgrad-paper": lambda p: AMSGrad(p, 0.05, variant="paper", beta1_decay=0.99),
-    "adamnc": lambda p: AdamNC(p, 0.05),
-}
+# every setting of every method in the one test table
+RESUMABLE = {f"{name}-{setting}": make for name, row in TABLE.items() for setting, make in row.settings().items()}
 
 
 @pytest.mark.parametrize("foreach", [False, True], ids=["reference", "foreach"])
@@ -30,13 +23,10 @@ RESUMABLE = {
 def test_state_dict_resume_is_bit_identical(name, foreach, data, tmp_path):
     make = RESUMABLE[name]
     straight = make_mlp()
-    opt = make(straight.parameters())
-    opt.param_groups[0]["foreach"] = foreach
-    train(straight, opt, 100, data)
+    train(straight, make(straight.parameters(), foreach), 100, data)
 
     first = make_mlp()
-    opt1 = make(first.parameters())
-    opt1.param_groups[0]["foreach"] = foreach
+    opt1 = make(first.parameters(), foreach)
     train(first, opt1, 50, data)
     torch.save({"model": first.state_dict(), "opt": opt1.state_dict()}, tmp_path / "ckpt.pt")
     del first, opt1
@@ -44,7 +34,7 @@ def test_state_dict_resume_is_bit_identical(name, foreach, data, tmp_path):
     ckpt = torch.load(tmp_path / "ckpt.pt", weights_only=True)
     resumed = make_mlp(seed=123)  # different init: everything must come from the checkpoint
     resumed.load_state_dict(ckpt["model"])
-    opt2 = make(resumed.parameters())
+    opt2 = make(resumed.parameters(), foreach)
     opt2.load_state_dict(ckpt["opt"])
     train(resumed, opt2, 50, data, start=50)
     assert torch.equal(flat(straight), flat(resumed))
@@ -192,7 +182,7 @@ def test_bad_hyperparameters_raise_naming_the_argument(make, exc, match):
 @pytest.mark.parametrize("name", sorted(RESUMABLE))
 def test_sparse_gradients_are_rejected(name):
     emb = torch.nn.Embedding(10, 3, sparse=True)
-    opt = RESUMABLE[name](emb.parameters())
+    opt = RESUMABLE[name](emb.parameters(), None)
     emb(torch.tensor([1, 2])).sum().backward()
     with pytest.raises(TypeError, match=r"does not support sparse gradients"):
         opt.step()

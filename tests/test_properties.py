@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from adaptive_methods import SGD, Adagrad, Adam, AMSGrad
 from adaptive_methods.gamma import GammaTracker, gamma, inverse_learning_rates
 
+from .method_table import TABLE
+
 gradient = st.floats(min_value=-100.0, max_value=100.0, allow_nan=False, allow_infinity=False)
 sequences = st.lists(st.lists(gradient, min_size=3, max_size=3), min_size=2, max_size=40)
 
@@ -33,14 +35,9 @@ def inverse_lr_trajectory(make, grads):
     return torch.stack(out)
 
 
-NON_INCREASING = {
-    "sgd-constant": lambda p: SGD(p, 0.1),
-    "sgd-inv-sqrt": lambda p: SGD(p, 0.1, step="inv_sqrt"),
-    "adagrad": lambda p: Adagrad(p, 0.1),
-    "adagrad-paper": lambda p: Adagrad(p, 0.1, eps=0.0, form="paper"),
-    "amsgrad-paper": lambda p: AMSGrad(p, 0.1, (0.9, 0.99), variant="paper"),
-    "amsgrad-paper-constant-step-eps": lambda p: AMSGrad(p, 0.1, (0.9, 0.99), eps=1e-8, variant="paper", step="constant"),
-}
+# the settings of the one test table whose learning rate never grows
+NON_INCREASING = {f"{name}-{setting}": make for name, row in TABLE.items()
+                  for setting, make in row.never_increasing.items()}
 
 
 @pytest.mark.parametrize("name", sorted(NON_INCREASING))

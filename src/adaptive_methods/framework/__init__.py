@@ -20,7 +20,8 @@ gradient transformations (:mod:`.rules`):
 composed by :class:`GenericAdaptive`, a ``torch.optim.Optimizer`` (:mod:`.optimizer`).
 """
 
-from .optimizer import GenericAdaptive, preconditioned, project_box
+from .compiled import CompiledPathWarning
+from .optimizer import GenericAdaptive, project_box
 from .rules import (
     Constant,
     Debiased,
@@ -38,6 +39,8 @@ from .rules import (
     StepSchedule,
     SumOfSquares,
     Transform,
+    preconditioned,
+    sqrt_v,
 )
 from .validation import Schedule, beta_at, check_beta, check_bounds, check_eps, check_lr
 
@@ -61,7 +64,9 @@ __all__ = [
     "Rules",
     "GenericAdaptive",
     "preconditioned",
+    "sqrt_v",
     "project_box",
+    "CompiledPathWarning",
     "check_lr",
     "check_beta",
     "check_eps",

@@ -56,17 +56,19 @@ def _default_foreach(params: list[Tensor]) -> bool:
 
 
 
-def _check_rules_args(phi, psi, alpha) -> Rules | None:
+def _check_rules_args(phi, psi, alpha, post) -> Rules | None:
     if (phi is None) != (psi is None):
         raise TypeError("phi and psi must be given together (or both left to a subclass's rules())")
     if phi is None:
+        if post:
+            raise TypeError("post needs phi and psi (a subclass's rules() returns its own transforms)")
         return None
     for name, rule in (("phi", phi), ("psi", psi)):
         if not isinstance(rule, MomentRule):
             raise TypeError(f"{name} must be a MomentRule, got {type(rule).__name__}")
     if alpha is not None and not isinstance(alpha, StepSchedule):
         raise TypeError(f"alpha must be a StepSchedule, got {type(alpha).__name__}")
-    return Rules(phi, psi, alpha or Constant())
+    return Rules(phi, psi, alpha or Constant(), tuple(post))
 
 
 class GenericAdaptive(torch.optim.Optimizer):
@@ -77,7 +79,8 @@ class GenericAdaptive(torch.optim.Optimizer):
         GenericAdaptive(params, lr=0.1, phi=MovingAverage(0.9),
                         psi=RunningMax(MovingAverageOfSquares(0.99)), alpha=InverseSqrt())
 
-    or subclass and build them from each param group's hyperparameters in
+    (``post``: transforms of the preconditioned direction, applied in order), or
+    subclass and build them from each param group's hyperparameters in
     :meth:`rules` (the methods in :mod:`adaptive_methods.methods` do this, so that
     ``param_groups[i]["betas"]`` can differ between groups like in torch.optim).  A
     group's rules are built once, and again only when its hyperparameters change.
@@ -94,10 +97,10 @@ class GenericAdaptive(torch.optim.Optimizer):
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-3, *, phi: MomentRule | None = None,
-                 psi: MomentRule | None = None, alpha: StepSchedule | None = None, eps: float = 0.0,
+                 psi: MomentRule | None = None, alpha: StepSchedule | None = None, post=(), eps: float = 0.0,
                  eps_placement: str = "outside", bounds: tuple[float, float] | None = None,
                  foreach: bool | None = None, fused: bool | None = None, defaults: dict | None = None):
-        self._fixed_rules = _check_rules_args(phi, psi, alpha)
+        self._fixed_rules = _check_rules_args(phi, psi, alpha, post)
         if self._fixed_rules is None and type(self).rules is GenericAdaptive.rules:
             raise TypeError("GenericAdaptive needs phi and psi (or a subclass that defines rules())")
         if eps_placement not in ("outside", "inside"):

@@ -13,7 +13,7 @@ from .checks import (ENGINES, GRAD_MAX, SIMULATED, STEPS, Spec, as_bounds, as_gr
                      check_choice, is_scalar, plain_floats, simulated_method, spec)
 from .problems import LinearProblem
 from .recurrences import Moments, block_length
-from .scans import loop_flags, loop_one, scan_blocked, scan_loop, scan_vector, steps
+from .scans import loop_flags, loop_one, scan_blocked, scan_loop, scan_vector, unprojected_steps
 
 __all__ = ["simulate", "regret", "moments", "drift", "period_drift"]
 
@@ -187,7 +187,7 @@ def _scan_windows(s: Spec, engine: str, trajectory: bool, block: int | None, win
         if engine == "vector":
             scan_vector(s, m, stream.m_of, d, stream.d_of, t0, x, out)
         else:
-            q = steps(s, m, stream.m_of, d, stream.d_of, t0)
+            q = unprojected_steps(s, m, stream.m_of, d, stream.d_of, t0)
             scan_blocked(q, x, s.lo, s.hi, K, None if out is None else out[:, t0 + 1 : t1 + 1])
     return x if out is None else out
 

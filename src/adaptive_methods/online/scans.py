@@ -28,7 +28,7 @@ def is_identity(of: np.ndarray, rows: int) -> bool:
     return of.size == rows and bool(np.all(of == np.arange(rows)))
 
 
-def steps(s: Spec, m, m_of, d, d_of, t0: int) -> np.ndarray:
+def unprojected_steps(s: Spec, m, m_of, d, d_of, t0: int) -> np.ndarray:
     """q_t = (alpha_t m_t) / sqrt(V_t + eps) for the window starting after t0, shape (B, n)."""
     n = m.shape[1]
     if s.step == "constant":

@@ -108,7 +108,8 @@ def test_simulate_agrees_with_the_loop(method, config, engine_block, window):
 
 
 @pytest.mark.parametrize("method", SIMULATED_METHODS)
-@pytest.mark.parametrize("engine, window", [("vector", None), ("vector", 1000), ("blocked", None), ("blocked", 999)])
+@pytest.mark.parametrize("engine, window", [("loop", None), ("vector", None), ("vector", 1000), ("blocked", None),
+                                            ("blocked", 999)])
 @pytest.mark.parametrize("beta1_decay", [0.9999, None])
 def test_long_runs_agree_with_the_loop(method, engine, window, beta1_decay):
     # the Figure 1 problem, long enough for many blocks, windows and clips at both ends

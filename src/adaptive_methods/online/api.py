@@ -70,8 +70,8 @@ def simulate(
 
     with ``b1t = beta1 * beta1_decay**(t-1)`` and ``alpha_t = alpha / sqrt(t)``
     (``step="inv_sqrt"``) or ``alpha`` (``step="constant"``).  ``beta1_decay=None`` is
-    the method's own decay (:attr:`~adaptive_methods.registry.MethodInfo.beta1_decay`:
-    0.99 for AdamNC and AdamX, a constant beta1 for the others); 1.0 is a constant beta1.
+    the method's own decay (:attr:`~adaptive_methods.registry.MethodInfo.beta1_decay`,
+    e.g. 0.99 for AdamNC, a constant beta1 for Adam); 1.0 is a constant beta1.
     A recurrence ignores the hyperparameters it does not read.
 
     **V_t = 0.**  Where ``sqrt(V_t + eps) == 0`` the step is 0: a coordinate with
@@ -245,7 +245,7 @@ def period_drift(method: str, pattern, *, beta1=0.9, beta2=0.99, eps=0.0) -> np.
     by about ``alpha_t D`` per period late in the run, so the sign of D says where the
     method ends: ``D > 0`` at the upper bound, ``D < 0`` at the lower one.  Methods: those
     whose first moment is "gradient" or "moving_average" with a constant beta1, and whose
-    second moment is "identity", "moving_average" or "running_max" (sgd, rmsprop, adam,
+    second moment is "identity", "moving_average" or "running_max" (e.g. adam and
     amsgrad); the others raise a ValueError that says why.  ``beta1``, ``beta2`` and
     ``eps`` may be arrays of shape (B,); the result then has shape (B,).
     """

@@ -286,6 +286,22 @@ def test_beta1_decay_none_is_the_methods_own(method):
         assert np.max(np.abs(default - simulate(method, g, alpha=0.5, beta1_decay=1.0))) > 1e-3
 
 
+@pytest.mark.parametrize("first", registry.FIRST_MOMENTS)
+@pytest.mark.parametrize("second", registry.SECOND_MOMENTS)
+def test_every_recurrence_kind_is_scanned(monkeypatch, first, second):
+    """Every pair of kinds the registry allows, registered or not, runs in every engine as in the reference."""
+    info = MethodInfo("pair", registry.METHODS["adam"].cls, "Pair", "#000000", "-", "o", lambda b1, b2, decay: {},
+                      Recurrence(first, second), beta1_decay=0.995)
+    monkeypatch.setattr(registry, "METHODS", type(registry.METHODS)({**registry.METHODS, "pair": info}))
+    grads = np.random.default_rng(9).normal(size=(3, 400)) * np.array([[1.0], [30.0], [0.01]])
+    grads[:, 100:130] = 0.0
+    kwargs = dict(alpha=0.3, beta1=np.array([0.0, 0.9, 0.99]), beta2=np.array([0.0, 0.9, 0.999]), x1=0.1)
+    expected = reference_rows("pair", grads, 3, kwargs)
+    for engine in ("loop", "vector", "blocked"):
+        got = simulate("pair", grads, engine=engine, window=150, **kwargs)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=TOL)
+
+
 def test_a_method_without_a_recurrence_is_refused(monkeypatch):
     unscanned = MethodInfo("factored", registry.METHODS["adam"].cls, "Factored", "#000000", "-", "o",
                            lambda b1, b2, decay: {}, None, not_simulated="its V_t is a matrix factorisation")

@@ -1,7 +1,7 @@
 """Author-year labels in the list of references, as in the text.
 
-``bibtex_reference_style: author_year`` makes the text cite "Reddi et al. (2018)", while
-pybtex's default labels in the list are "[RKK18]". The style registered here labels each
+The text cites "Reddi et al. (2018)" (the referencing style ``author_year_round``
+registered here), while pybtex's default labels in the list are "[RKK18]". The style registered here labels each
 entry "Reddi et al., 2018" (one author: "Duchi, 2011"; two: "Kingma and Ba, 2015"), with
 a letter after the year where two entries would share a label, and sorts the list by
 author and year.
@@ -10,6 +10,7 @@ author and year.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import string
 
 from latexcodec.codec import register as register_latex_codec
@@ -17,6 +18,9 @@ from pybtex.plugin import register_plugin
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.labels import BaseLabelStyle
 from sphinx.application import Sphinx
+from sphinxcontrib.bibtex.plugin import register_plugin as register_bibtex_plugin
+from sphinxcontrib.bibtex.style.referencing import BracketStyle
+from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
 
 def _last_names(entry) -> list[str]:
@@ -59,8 +63,25 @@ class AuthorYearStyle(UnsrtStyle):
     default_sorting_style = "author_year_title"
 
 
+def _round() -> BracketStyle:
+    return BracketStyle(left="(", right=")")
+
+
+@dataclasses.dataclass
+class RoundAuthorYearReferenceStyle(AuthorYearReferenceStyle):
+    """In the text: "Reddi et al. (2018)" and "(Kingma and Ba, 2015)"."""
+
+    bracket_parenthetical: BracketStyle = dataclasses.field(default_factory=_round)
+    bracket_textual: BracketStyle = dataclasses.field(default_factory=_round)
+    bracket_author: BracketStyle = dataclasses.field(default_factory=_round)
+    bracket_label: BracketStyle = dataclasses.field(default_factory=_round)
+    bracket_year: BracketStyle = dataclasses.field(default_factory=_round)
+
+
 def setup(app: Sphinx) -> dict:
     register_latex_codec()  # the "ulatex" codec used above
     register_plugin("pybtex.style.labels", "author_year_labels", AuthorYearLabelStyle)
     register_plugin("pybtex.style.formatting", "author_year", AuthorYearStyle)
+    register_bibtex_plugin("sphinxcontrib.bibtex.style.referencing", "author_year_round",
+                           RoundAuthorYearReferenceStyle)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

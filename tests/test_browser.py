@@ -394,10 +394,12 @@ READING_REPORT = r"""
     if (leakScope(n)) leaks.push(t);
   }
   const article = document.querySelector('article') || document.body;
-  const longLines = [];
+  const longLines = [], lint = [];
   article.querySelectorAll('pre').forEach(pre => {
+    const kind = pre.closest('.cell_output') ? 'output' : pre.closest('.cell_input') ? 'cell' : 'listing';
     pre.textContent.split('\n').forEach(line => {
-      if (line.length > %(max_line)d) longLines.push(line.length + ': ' + line.slice(0, 100));
+      if (line.length > %(max_line)d) longLines.push(`${kind}, ${line.length}: ${line.trim().slice(0, 90)}`);
+      if (/#\s*(noqa|type:\s*ignore|pragma|pylint|fmt:)/.test(line)) lint.push(`${kind}: ${line.trim()}`);
     });
   });
   const boxes = Array.from(article.querySelectorAll('div.proof')).map(box => {
@@ -410,7 +412,7 @@ READING_REPORT = r"""
     const scrolls = el => el && ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
     return !(scrolls(m) || scrolls(m.parentElement));
   }).map(m => m.textContent.slice(0, 60));
-  return {texts, leaks, longLines, boxes, overflowing, title: document.title,
+  return {texts, leaks, longLines, lint, boxes, overflowing, title: document.title,
           scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth};
 })()
 """.replace("%(max_line)d", str(MAX_LINE))
@@ -441,8 +443,9 @@ def _box_problems(boxes: list[dict]) -> list[str]:
 def test_every_page_reads_as_a_textbook(width, server, browser):
     """Every page at 1400 px and at 400 px: no raw LaTeX outside the mathematics, paper
     results under the paper's own numbers, nothing of the build machine (paths, fallback
-    notices), no code or output line over 88 characters, no page wider than the screen,
-    and a display equation that does not fit scrolls inside its own box."""
+    notices), no code or output line over 88 characters (code cells, their outputs and
+    listings of the package alike) and no lint comment in shown code, no page wider than
+    the screen, and a display equation that does not fit scrolls inside its own box."""
     problems = []
     _at_width(browser, width)
     try:
@@ -459,6 +462,8 @@ def test_every_page_reads_as_a_textbook(width, server, browser):
             if report["longLines"]:
                 problems.append(f"{page}: {len(report['longLines'])} code or output lines over {MAX_LINE} "
                                 f"characters, e.g. {report['longLines'][:2]}")
+            if report["lint"]:
+                problems.append(f"{page}: lint comments in shown code: {report['lint'][:3]}")
             problems += [f"{page}: {p}" for p in _box_problems(report["boxes"])]
             if report["scrollWidth"] > report["innerWidth"] + 1:
                 problems.append(f"{page}: {report['scrollWidth']} px wide at a {report['innerWidth']} px screen")

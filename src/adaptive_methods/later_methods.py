@@ -30,7 +30,11 @@ from .framework import (
 )
 from .methods import _STEPS, Adam, _check_betas, _check_step
 
-__all__ = ["Yogi", "AdaBound", "AMSBound", "AdaBelief", "RAdam", "NAdam", "AdamW", "ADABOUND_FORMS"]
+__all__ = ["Yogi", "AdaBound", "AMSBound", "AdaBelief", "RAdam", "NAdam", "AdamW", "ADABOUND_FORMS",
+           "NADAM_MOMENTUM_DECAY"]
+
+#: psi of NAdam's momentum schedule mu_t = beta1 (1 - 0.5 * 0.96^(t psi)), torch.optim.NAdam's default.
+NADAM_MOMENTUM_DECAY = 4e-3
 
 
 def _check_flag(value, name: str) -> bool:
@@ -181,7 +185,7 @@ class NAdam(GenericAdaptive):
     """
 
     def __init__(self, params: Iterable, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, momentum_decay: float = 4e-3, *, step: str = "constant", bounds=None,
+                 eps: float = 1e-8, momentum_decay: float = NADAM_MOMENTUM_DECAY, *, step: str = "constant", bounds=None,
                  foreach=None):
         betas = _check_betas(betas)
         super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach,

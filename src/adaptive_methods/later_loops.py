@@ -82,7 +82,10 @@ def paper_loop(method: str, grads, *, alpha, beta1, beta2, x1=0.0, bounds=(-1.0,
     xs[:, 0] = x
     m, v, vmax = np.zeros(B), np.zeros(B), np.zeros(B)
     mu_product = np.ones(B)
+    b1_power, b2_power = np.ones(B), np.ones(B)  # beta^t, kept up to date rather than recomputed
+    rho_inf = 2.0 / (1.0 - b2) - 1.0
     for t in range(1, T + 1):
+        b1_power, b2_power = b1_power * b1, b2_power * b2
         gt = g[:, t - 1]
         alpha_t = alpha / math.sqrt(t)
         m = b1 * m + (1.0 - b1) * gt
@@ -106,9 +109,8 @@ def paper_loop(method: str, grads, *, alpha, beta1, beta2, x1=0.0, bounds=(-1.0,
             step, inv = _divide(m, denom), denom / alpha_t
         elif method == "radam":
             v = b2 * v + (1.0 - b2) * gt * gt
-            correction1, correction2 = 1.0 - b1**t, 1.0 - b2**t
-            rho_inf = 2.0 / (1.0 - b2) - 1.0
-            rho_t = rho_inf - 2.0 * t * b2**t / correction2
+            correction1, correction2 = 1.0 - b1_power, 1.0 - b2_power
+            rho_t = rho_inf - 2.0 * t * b2_power / correction2
             with np.errstate(divide="ignore", invalid="ignore"):
                 r = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
                 sqrt_v = np.where(rho_t > 5.0, np.sqrt(v) / (r * np.sqrt(correction2)), 1.0)
@@ -119,7 +121,7 @@ def paper_loop(method: str, grads, *, alpha, beta1, beta2, x1=0.0, bounds=(-1.0,
             mu_product = mu_product * mu
             look_ahead = (1.0 - mu) / (1.0 - mu_product) * gt + mu_next / (1.0 - mu_product * mu_next) * m
             v = b2 * v + (1.0 - b2) * gt * gt
-            denom = np.sqrt(v / (1.0 - b2**t))
+            denom = np.sqrt(v / (1.0 - b2_power))
             step, inv = _divide(look_ahead, denom), denom / alpha_t
         else:  # adamw
             v = b2 * v + (1.0 - b2) * gt * gt

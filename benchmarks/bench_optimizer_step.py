@@ -1,12 +1,18 @@
-"""Step time and state memory of our Adam / AMSGrad against torch.optim.Adam (foreach).
+"""Step time and state memory of every registered method against what a user would pick
+instead: torch.optim's for-loop (its CPU default), foreach and fused paths.
 
-Two parameter sets: a CIFARNET-sized model (~1.8M parameters in 10 tensors, the shapes of
-the paper's CIFAR-10 network) and a model with 200 small tensors (where per-tensor Python
-overhead dominates).  Gradients are fixed random tensors, so only the optimizer is timed.
-Each step of ours and of torch's is timed alternately in one loop (interleaved, so drift of
-the machine hits both alike); the rows report the medians and their ratio.
+The parameters have the shapes of the paper's CIFARNET (~1.8M parameters in 10 tensors),
+or 200 small tensors (where per-tensor Python overhead dominates); gradients are fixed
+random tensors, so only the optimizer is timed.  All paths of one method are timed in
+one loop, in rotating order (interleaved, so drift of the machine hits all alike); rows
+report medians in milliseconds and the ratios of ours to torch's default and fastest.
 
-    python benchmarks/bench_optimizer_step.py [--steps 300] [--device cpu|cuda]
+Methods torch.optim does not have (the paper's AMSGrad, AdamNC, AdamX) are compared with
+``torch.optim.Adam(amsgrad=True)``, the closest thing a user could pick.  ``first_s`` is
+the first compiled step in this process (tracing plus, on a cold Inductor cache, the C++
+build; a warm cache skips the build).
+
+    python benchmarks/bench_optimizer_step.py [--steps 100] [--device cpu|cuda] [--shapes cifarnet|small]
 """
 
 from __future__ import annotations
@@ -15,10 +21,11 @@ import argparse
 import platform
 import statistics
 import time
+import warnings
 
 import torch
 
-from adaptive_methods import Adam, AMSGrad
+from adaptive_methods.registry import METHODS
 
 CIFARNET_SHAPES = [
     (64, 3, 6, 6), (64,),          # conv1: 64 channels, 6x6 kernels
@@ -29,6 +36,17 @@ CIFARNET_SHAPES = [
 ]
 SMALL_SHAPES = [(32, 32), (32,)] * 100
 
+# ours (constructor keyword arguments) -> the torch.optim class and arguments it equals,
+# or the closest one a user would pick (marked by "~")
+TORCH_COUNTERPART = {
+    "sgd": ("", torch.optim.SGD, {}),
+    "adagrad": ("", torch.optim.Adagrad, {}),
+    "rmsprop": ("", torch.optim.RMSprop, {}),
+    "adam": ("", torch.optim.Adam, {}),
+    "amsgrad": ("", torch.optim.Adam, {"amsgrad": True}),
+}
+CLOSEST = ("~", torch.optim.Adam, {"amsgrad": True})
+
 
 def make_params(shapes, device):
     g = torch.Generator().manual_seed(0)
@@ -38,16 +56,9 @@ def make_params(shapes, device):
     return params
 
 
-def state_bytes(opt) -> tuple[int, int]:
-    """(bytes of moment buffers, bytes of all tensors in the state incl. step counters)."""
-    buffers = total = 0
-    for state in opt.state.values():
-        for key, value in state.items():
-            if torch.is_tensor(value):
-                total += value.numel() * value.element_size()
-                if key != "step":
-                    buffers += value.numel() * value.element_size()
-    return buffers, total
+def state_bytes(opt) -> int:
+    """Bytes of every tensor in the optimizer state (moment buffers and step tensors)."""
+    return sum(v.numel() * v.element_size() for s in opt.state.values() for v in s.values() if torch.is_tensor(v))
 
 
 def sync(device):
@@ -55,43 +66,85 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def bench(shapes, amsgrad: bool, steps: int, device: str):
-    ours_params, ref_params = make_params(shapes, device), make_params(shapes, device)
-    ours = (AMSGrad if amsgrad else Adam)(ours_params, lr=1e-3, foreach=True)
-    ref = torch.optim.Adam(ref_params, lr=1e-3, amsgrad=amsgrad, foreach=True)
-    times = {"ours": [], "torch": []}
-    for i in range(steps + 20):
-        order = (("ours", ours), ("torch", ref)) if i % 2 == 0 else (("torch", ref), ("ours", ours))
-        for name, opt in order:
+def candidates(name: str, shapes, device):
+    """(label, optimizer) for each path of ours and of torch's counterpart."""
+    info = METHODS[name]
+    mark, torch_cls, torch_kwargs = TORCH_COUNTERPART.get(name, CLOSEST)
+    lr = 1e-3
+    out = [("ours_default", info.cls(make_params(shapes, device), lr))]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fused = info.cls(make_params(shapes, device), lr, fused=True)
+        t0 = time.perf_counter()
+        fused.step()
+        sync(device)
+        first = time.perf_counter() - t0
+    if fused.param_groups[0]["fused"]:
+        out.append(("ours_fused", fused))
+    else:
+        print(f"# {name}: fused path unavailable: {caught[-1].message if caught else 'unknown'}")
+    for path, flags in (("torch_forloop", dict(foreach=False)), ("torch_foreach", dict(foreach=True)),
+                        ("torch_fused", dict(fused=True))):
+        try:
+            opt = torch_cls(make_params(shapes, device), lr, **torch_kwargs, **flags)
+            opt.step()
+        except (RuntimeError, TypeError, ValueError):
+            continue  # torch has no such path for this class on this device
+        out.append((path, opt))
+    return mark, out, first
+
+
+def bench(name: str, shapes, steps: int, device: str):
+    mark, paths, first = candidates(name, shapes, device)
+    times = {label: [] for label, _ in paths}
+    for i in range(steps + 10):
+        order = paths[i % len(paths):] + paths[: i % len(paths)]
+        for label, opt in order:
             sync(device)
             t0 = time.perf_counter()
             opt.step()
             sync(device)
-            if i >= 20:  # warm-up: lazy state creation, allocator
-                times[name].append(time.perf_counter() - t0)
-    same = all(torch.equal(a, b) for a, b in zip(ours_params, ref_params))
-    return statistics.median(times["ours"]), statistics.median(times["torch"]), state_bytes(ours), state_bytes(ref), same
+            if i >= 10:
+                times[label].append(time.perf_counter() - t0)
+    medians = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+    state = {k: state_bytes(opt) for k, opt in paths}
+    return mark, medians, state, first
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--shapes", choices=("cifarnet", "small"), default="cifarnet")
+    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated registered names")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     args = parser.parse_args()
     if args.steps < 1:
         parser.error(f"--steps must be >= 1, got {args.steps}")
+    names = [n.strip() for n in args.methods.split(",")]
+    unknown = [n for n in names if n not in METHODS]
+    if unknown:
+        parser.error(f"--methods: {unknown} are not registered; allowed: {', '.join(METHODS)}")
     if args.threads:
         torch.set_num_threads(args.threads)
+    shapes = CIFARNET_SHAPES if args.shapes == "cifarnet" else SMALL_SHAPES
     device_name = torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor() or platform.machine()
-    print(f"# torch {torch.__version__}, device {args.device} ({device_name}), {torch.get_num_threads()} threads, median of {args.steps} interleaved steps")
-    print(f"{'case':<34}{'ours_ms':>10}{'torch_ms':>10}{'ratio':>8}{'state_ours_B':>15}{'state_torch_B':>15}  bitwise_equal")
-    for label, shapes in (("cifarnet (1.8M params, 10 tensors)", CIFARNET_SHAPES), ("200 small tensors (211k params)", SMALL_SHAPES)):
-        for amsgrad in (True, False):
-            ours_t, ref_t, (ours_buf, _), (ref_buf, ref_total), same = bench(shapes, amsgrad, args.steps, args.device)
-            name = f"{'AMSGrad' if amsgrad else 'Adam'} {label.split(' (')[0]}"
-            print(f"{name:<34}{ours_t * 1e3:>10.3f}{ref_t * 1e3:>10.3f}{ours_t / ref_t:>8.3f}{ours_buf:>15d}{ref_buf:>15d}  {same}")
-    print("# state bytes: moment buffers (m, v, vhat); torch additionally keeps one 'step' tensor per parameter, we keep a Python int")
+    print(f"# torch {torch.__version__}, {args.device} ({device_name}), {torch.get_num_threads()} threads, "
+          f"{args.shapes} shapes, median ms of {args.steps} interleaved steps")
+    cols = ("ours_default", "ours_fused", "torch_forloop", "torch_foreach", "torch_fused")
+    print(f"{'method':<10}" + "".join(f"{c:>14}" for c in cols)
+          + f"{'default/tdef':>14}{'fused/tfused':>14}{'first_s':>9}{'state_B':>11}{'torch_state_B':>14}")
+    for name in names:
+        mark, ms, state, first = bench(name, shapes, args.steps, args.device)
+        torch_default = ms.get("torch_foreach" if args.device.startswith("cuda") else "torch_forloop")
+        row = f"{mark + name:<10}" + "".join(f"{ms[c]:>14.3f}" if c in ms else f"{'n/a':>14}" for c in cols)
+        ratio_default = ms["ours_default"] / torch_default
+        fastest_torch = ms.get("torch_fused", ms.get("torch_foreach"))
+        ratio_fused = ms["ours_fused"] / fastest_torch if "ours_fused" in ms else float("nan")
+        torch_state = state.get("torch_foreach", state.get("torch_forloop", 0))
+        print(row + f"{ratio_default:>14.3f}{ratio_fused:>14.3f}{first:>9.2f}{state['ours_default']:>11d}{torch_state:>14d}")
+    print("# ~: torch.optim has no such method; compared with torch.optim.Adam(amsgrad=True).")
+    print("# fused/tfused: ours compiled against torch's fused path (its foreach path where it has none).")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Speed of the 1-D simulator (adaptive_methods.online.simulate) against plain loops.
 
-The reference is the plain sequential Python loop kept in tests/test_online.py
-(``reference_simulate``), the one the tests check the simulator against to 1e-12.  Each
+The reference is the plain sequential Python loop
+``adaptive_methods.online.reference.reference_simulate``, the one the tests check the
+simulator against to 1e-12.  Each
 row is measured in this one run: ``ours_s`` and ``ref_s`` are seconds (best of a few
 repeats) for the same work, per configuration-step where the row says so;
 ``ratio = ref_s / ours_s`` (how many times faster the simulator is).  Rows:
@@ -24,23 +25,13 @@ repeats) for the same work, per configuration-step where the row says so;
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from adaptive_methods.online import figure1_problem, simulate
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def load_reference():
-    spec = importlib.util.spec_from_file_location("_test_online", REPO / "tests" / "test_online.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.reference_simulate
+from adaptive_methods.online.reference import reference_simulate as reference
 
 
 def best_of(fn, repeats: int, number: int = 1) -> float:
@@ -73,7 +64,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="single runs up to 10^6 steps only")
     args = parser.parse_args()
-    reference = load_reference()
     problem = figure1_problem()
     alpha = 1.0
     print(f"{'name':<66} {'ours_s':>11} {'ref_s':>11} {'ratio':>9}  {'target':<12} result")

@@ -10,7 +10,6 @@ equality with a transcription of the published update is in test_equivalence.py:
 from __future__ import annotations
 
 import copy
-import math
 
 import numpy as np
 import pytest

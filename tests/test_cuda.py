@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from adaptive_methods import Adam, AMSGrad
-from adaptive_methods.framework import _default_foreach
+from adaptive_methods.framework.optimizer import _default_foreach
 
 from .test_equivalence import ALL_METHODS, TORCH_PAIRS
 
@@ -47,10 +47,10 @@ def test_reference_equals_foreach_on_cuda_and_cpu(name):
     torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-14)
 
 
-def test_foreach_is_the_default_on_cuda():
+def test_foreach_is_the_default_on_cuda_and_cpu():
     p = torch.zeros(3, device="cuda", requires_grad=True)
     assert _default_foreach([p]) is True
-    assert _default_foreach([torch.zeros(3, requires_grad=True)]) is False
+    assert _default_foreach([torch.zeros(3, requires_grad=True)]) is True  # the CPU too
 
 
 def test_float32_cuda_foreach_is_bitwise_torch():

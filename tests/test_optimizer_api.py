@@ -9,7 +9,14 @@ import pytest
 import torch
 
 from adaptive_methods import SGD, Adagrad, Adam, AdamNC, AMSGrad, GenericAdaptive, RMSProp
-from adaptive_methods.framework import LastGradient, MovingAverage, MovingAverageOfSquares, RunningMax
+from adaptive_methods.framework import (
+    LastGradient,
+    MomentRule,
+    MovingAverage,
+    MovingAverageOfSquares,
+    RunningMax,
+    Transform,
+)
 
 from .conftest import flat, make_mlp, train
 from .method_table import TABLE
@@ -220,3 +227,61 @@ def test_nan_gradient_is_not_swallowed():
         p.grad = torch.tensor([float("nan"), 1.0], dtype=torch.float64)
         opt.step()
         assert torch.isnan(p[0]) and torch.isfinite(p[1])
+
+
+class FactoredSecondMoment(MomentRule):
+    """Adafactor's second moment (Shazeer & Stern 2018, Alg. 4, beta2 constant): row and
+    column averages of g^2 instead of a full matrix, V_t = R_t C_t / sum(R_t)."""
+
+    buffers = ("row", "col")
+
+    def __init__(self, beta: float, eps: float = 1e-30):
+        self.beta, self.eps = beta, eps
+
+    def init(self, param):
+        return {"row": param.new_zeros(param.shape[0]), "col": param.new_zeros(param.shape[1])}
+
+    def apply_foreach(self, grads, states, ctx):
+        out = []
+        for g, s in zip(grads, states):
+            sq = g * g + self.eps
+            s["row"].mul_(self.beta).add_(sq.mean(dim=1), alpha=1 - self.beta)
+            s["col"].mul_(self.beta).add_(sq.mean(dim=0), alpha=1 - self.beta)
+            out.append(torch.outer(s["row"], s["col"]) / s["row"].mean())
+        return out, 1.0
+
+
+class ClipByRms(Transform):
+    """Adafactor's update clipping: u / max(1, RMS(u) / d)."""
+
+    def __init__(self, d: float):
+        self.d = d
+
+    def apply(self, direction, param, state, ctx):
+        rms = direction.pow(2).mean().sqrt()
+        return direction / torch.clamp(rms / self.d, min=1.0)
+
+
+def test_a_factored_second_moment_and_a_transform_compose(data):
+    """State buffers of any shape and a transform after the division: Adafactor's core
+    (no momentum) in a few lines, equal to a direct transcription on both paths."""
+    W0 = torch.randn(3, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    grads = [torch.randn(3, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(i)) for i in range(1, 31)]
+    for foreach in (False, True):
+        w = W0.clone().requires_grad_()
+        opt = GenericAdaptive([w], 0.05, phi=LastGradient(), psi=FactoredSecondMoment(0.9), post=[ClipByRms(1.0)],
+                              foreach=foreach)
+        for g in grads:
+            w.grad = g.clone()
+            opt.step()
+        assert opt.state[w]["row"].shape == (3,) and opt.state[w]["col"].shape == (6,)
+        # the transcription
+        x, R, C = W0.clone(), torch.zeros(3, dtype=torch.float64), torch.zeros(6, dtype=torch.float64)
+        for g in grads:
+            sq = g * g + 1e-30
+            R = 0.9 * R + 0.1 * sq.mean(dim=1)
+            C = 0.9 * C + 0.1 * sq.mean(dim=0)
+            u = g / torch.sqrt(torch.outer(R, C) / R.mean())
+            u = u / max(1.0, float(u.pow(2).mean().sqrt()))
+            x = x - 0.05 * u
+        torch.testing.assert_close(w.detach(), x, rtol=1e-12, atol=1e-14)

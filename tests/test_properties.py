@@ -14,7 +14,7 @@ import torch
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from adaptive_methods import SGD, Adagrad, Adam, AMSGrad
+from adaptive_methods import Adam, AMSGrad
 from adaptive_methods.gamma import GammaTracker, gamma, inverse_learning_rates
 
 from .method_table import TABLE
@@ -99,7 +99,7 @@ def test_theorem1_sequence_gives_adam_negative_gamma():
 
 
 def test_gamma_tracker_counts_negative_entries(data):
-    from .conftest import make_mlp, train
+    from .conftest import make_mlp
 
     m = make_mlp()
     opt = Adam(m.parameters(), 0.01, (0.9, 0.9))

@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .online import METHODS, periodic_problem, regret, simulate
+from .online import SIMULATED, periodic_problem, regret, simulate
 from .plotting import BlitRenderer, book_style, log_index, method_color, method_label
 
 __all__ = ["DEFAULTS", "STEP_CHOICES", "Explorer", "explorer_panel", "precomputed_panel"]
@@ -140,7 +140,7 @@ def explorer_panel(explorer: Explorer | None = None):
                                      description="β2"),
         "alpha": widgets.FloatLogSlider(value=v["alpha"], base=10, min=-3, max=1, step=0.05, description="α"),
         "steps": widgets.SelectionSlider(options=list(STEP_CHOICES), value=v["steps"], description="steps"),
-        "method": widgets.Dropdown(options=list(METHODS), value=v["method"], description="method"),
+        "method": widgets.Dropdown(options=list(SIMULATED), value=v["method"], description="method"),
     }
 
     def redraw(change=None):

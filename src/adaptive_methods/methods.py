@@ -75,8 +75,8 @@ def geometric_beta1(beta1: float, decay: float | None) -> Schedule:
 class SGD(GenericAdaptive):
     """phi = g_t, psi = I.  ``SGD(params, lr) == torch.optim.SGD(params, lr)``."""
 
-    def __init__(self, params: Iterable, lr: float = 1e-3, *, step: str = "constant", bounds=None, foreach=None):
-        super().__init__(params, lr, bounds=bounds, foreach=foreach, defaults=dict(step=_check_step(step)))
+    def __init__(self, params: Iterable, lr: float = 1e-3, *, step: str = "constant", bounds=None, foreach=None, fused=None):
+        super().__init__(params, lr, bounds=bounds, foreach=foreach, fused=fused, defaults=dict(step=_check_step(step)))
 
     def rules(self, group):
         return Rules(phi=LastGradient(), psi=Identity(), alpha=_STEPS[group["step"]])
@@ -93,10 +93,10 @@ class Adagrad(GenericAdaptive):
     ``Adagrad(params, lr, eps=eps) == torch.optim.Adagrad(params, lr, eps=eps)``.
     """
 
-    def __init__(self, params: Iterable, lr: float = 1e-2, eps: float = 1e-10, *, form: str = "pytorch", bounds=None, foreach=None):
+    def __init__(self, params: Iterable, lr: float = 1e-2, eps: float = 1e-10, *, form: str = "pytorch", bounds=None, foreach=None, fused=None):
         if form not in ("pytorch", "paper"):
             raise ValueError(f"form must be 'pytorch' or 'paper', got {form!r}")
-        super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach, defaults=dict(form=form))
+        super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach, fused=fused, defaults=dict(form=form))
 
     def rules(self, group):
         if group["form"] == "paper":
@@ -109,11 +109,11 @@ class RMSProp(GenericAdaptive):
     bias correction).  ``RMSProp(params, lr, beta2, eps) == torch.optim.RMSprop(params, lr,
     alpha=beta2, eps=eps)``."""
 
-    def __init__(self, params: Iterable, lr: float = 1e-2, beta2: float = 0.99, eps: float = 1e-8, *, step: str = "constant", bounds=None, foreach=None):
+    def __init__(self, params: Iterable, lr: float = 1e-2, beta2: float = 0.99, eps: float = 1e-8, *, step: str = "constant", bounds=None, foreach=None, fused=None):
         if callable(beta2):
             raise TypeError("beta2 must be a number for RMSProp, got a callable")
         check_beta(beta2, "beta2")
-        super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach, defaults=dict(beta2=float(beta2), step=_check_step(step)))
+        super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach, fused=fused, defaults=dict(beta2=float(beta2), step=_check_step(step)))
 
     def rules(self, group):
         return Rules(phi=LastGradient(), psi=MovingAverageOfSquares(group["beta2"]), alpha=_STEPS[group["step"]])
@@ -140,6 +140,7 @@ class Adam(GenericAdaptive):
         step: str = "constant",
         bounds=None,
         foreach=None,
+        fused=None,
     ):
         betas = _check_betas(betas)
         if not isinstance(bias_correction, bool):
@@ -149,7 +150,7 @@ class Adam(GenericAdaptive):
             if bias_correction:
                 raise ValueError("beta1_decay needs bias_correction=False: 1 - beta1^t corrects only a constant beta1")
         super().__init__(
-            params, lr, eps=eps, bounds=bounds, foreach=foreach,
+            params, lr, eps=eps, bounds=bounds, foreach=foreach, fused=fused,
             defaults=dict(betas=betas, bias_correction=bias_correction, beta1_decay=beta1_decay, step=_check_step(step)),
         )
 
@@ -192,6 +193,7 @@ class AMSGrad(Adam):
         step: str | None = None,
         bounds=None,
         foreach=None,
+        fused=None,
     ):
         if variant not in AMSGRAD_VARIANTS:
             raise ValueError(f"variant must be one of {AMSGRAD_VARIANTS}, got {variant!r}")
@@ -207,7 +209,7 @@ class AMSGrad(Adam):
         eps = (0.0 if paper else 1e-8) if eps is None else check_eps(eps)
         step = ("inv_sqrt" if paper else "constant") if step is None else step
         super().__init__(params, lr, betas, eps, bias_correction=not paper, beta1_decay=beta1_decay, step=step,
-                         bounds=bounds, foreach=foreach)
+                         bounds=bounds, foreach=foreach, fused=fused)
         for group in self.param_groups:
             group.setdefault("variant", variant)
         self.defaults.update(variant=variant)
@@ -247,10 +249,11 @@ class AdamNC(GenericAdaptive):
         step: str = "inv_sqrt",
         bounds=None,
         foreach=None,
+        fused=None,
     ):
         beta1 = geometric_beta1(0.9, ADAMNC_BETA1_DECAY) if beta1 is None else check_beta(beta1, "beta1")
         beta2 = (lambda t: 1.0 - 1.0 / t) if beta2 is None else check_beta(beta2, "beta2")
-        super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach, defaults=dict(step=_check_step(step)))
+        super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach, fused=fused, defaults=dict(step=_check_step(step)))
         self._betas = (beta1, beta2)
 
     def rules(self, group):
@@ -283,6 +286,7 @@ class AdamX(GenericAdaptive):
         step: str = "inv_sqrt",
         bounds=None,
         foreach=None,
+        fused=None,
     ):
         betas = _check_betas(betas)
         if beta1_decay is not None and beta1_schedule is not None:
@@ -294,7 +298,7 @@ class AdamX(GenericAdaptive):
         elif beta1_schedule is None:
             beta1_decay = ADAMX_BETA1_DECAY
         super().__init__(
-            params, lr, eps=eps, bounds=bounds, foreach=foreach,
+            params, lr, eps=eps, bounds=bounds, foreach=foreach, fused=fused,
             defaults=dict(betas=betas, beta1_decay=beta1_decay, step=_check_step(step)),
         )
         self._beta1_schedule = beta1_schedule

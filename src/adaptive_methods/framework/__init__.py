@@ -22,7 +22,8 @@ gradient transformations (:mod:`.rules`):
 composed by :class:`GenericAdaptive`, a ``torch.optim.Optimizer`` (:mod:`.optimizer`).
 """
 
-from .optimizer import GenericAdaptive, preconditioned, project_box
+from .compiled import CompiledPathWarning
+from .optimizer import GenericAdaptive, project_box
 from .rules import (
     Constant,
     Debiased,
@@ -40,6 +41,8 @@ from .rules import (
     StepSchedule,
     SumOfSquares,
     Transform,
+    preconditioned,
+    sqrt_v,
 )
 from .later_rules import (
     BeliefSquares,
@@ -77,7 +80,9 @@ __all__ = [
     "DecoupledWeightDecay",
     "GenericAdaptive",
     "preconditioned",
+    "sqrt_v",
     "project_box",
+    "CompiledPathWarning",
     "check_lr",
     "check_beta",
     "check_eps",

@@ -3,12 +3,14 @@
     m_t = phi(g)  ->  V_t = psi(g; m_t)  ->  u_t = V_t^{-1/2} m_t (with eps)
         ->  transforms of u_t  ->  x_t - alpha_t u_t  ->  projection onto F.
 
-Two code paths compute the same update:
+Three code paths compute the same update:
 
 * :meth:`GenericAdaptive._step_reference`: one tensor at a time, written to be read next
   to the algorithm box;
-* :meth:`GenericAdaptive._step_foreach`: all tensors of a group at once with
-  ``torch._foreach_*`` kernels, as ``torch.optim`` does.
+* :meth:`GenericAdaptive._step_foreach` (the default): all tensors of a group at once
+  with ``torch._foreach_*`` kernels, as ``torch.optim`` does;
+* ``fused=True``: the rules' tensor arithmetic (:meth:`MomentRule.update`) compiled by
+  ``torch.compile`` into one kernel per tensor, for any composition (:mod:`.compiled`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .rules import Constant, MomentRule, Rules, StepContext, StepSchedule
+from . import compiled
+from .rules import Constant, MomentRule, Rules, StepContext, StepSchedule, preconditioned, sqrt_v
 from .validation import check_bounds, check_eps, check_lr
 
 __all__ = ["GenericAdaptive", "project_box", "preconditioned"]
@@ -29,17 +32,6 @@ __all__ = ["GenericAdaptive", "project_box", "preconditioned"]
 # Group entries that select an algorithm rather than tune it: a saved state whose groups
 # say otherwise belongs to another method and is refused by load_state_dict.
 _ALGORITHM_KEYS = ("variant", "form", "bias_correction", "eps_placement", "step")
-
-
-def preconditioned(m: Tensor, sqrt_v: Tensor) -> Tensor:
-    """u = m / sqrt(V), where V^{-1/2} is the pseudo-inverse: 0 where sqrt(V) = 0.
-
-    Without eps, sqrt(V_t) is 0 where every gradient V_t averages was 0; then the
-    coordinate does not move, whatever m_t is (m_t can be non-zero there when beta2 = 0
-    follows a non-zero gradient with a zero one).  The 1-D simulator obeys the same rule.
-    A NaN gradient makes V_t NaN, not 0, and stays a NaN: nothing is silently repaired.
-    """
-    return (m / sqrt_v).masked_fill_(sqrt_v == 0, 0.0)
 
 
 def project_box(params: list[Tensor], bounds: tuple[float, float] | None) -> None:
@@ -56,32 +48,27 @@ def project_box(params: list[Tensor], bounds: tuple[float, float] | None) -> Non
 
 
 def _default_foreach(params: list[Tensor]) -> bool:
-    """Follow torch.optim: the multi-tensor path by default for CUDA (and other native
-    accelerator) tensors, the single-tensor path on the CPU."""
-    try:
-        from torch.optim.optimizer import _default_to_fused_or_foreach
-
-        return _default_to_fused_or_foreach(params, differentiable=False, use_fused=False)[1]
-    except (ImportError, TypeError):  # private helper: fall back to its documented rule
-        return all(p.is_cuda for p in params)
+    """The multi-tensor path wherever its kernels exist: CUDA and the other native
+    accelerators, as torch.optim, and also the CPU, where torch.optim loops over tensors
+    but our multi-tensor step is the faster one (``benchmarks/bench_optimizer_step.py``)."""
+    return all(p.device.type in ("cpu", "cuda", "xpu", "mps") and p.layout is torch.strided for p in params)
 
 
-def _sqrt_v(v: Tensor, eps: float, inside: bool) -> Tensor:
-    """sqrt(V_t) with eps inside the root (Theorem 6 of the paper) or added outside (PyTorch)."""
-    return (v + eps).sqrt() if inside else v.sqrt() + eps
 
 
-def _check_rules_args(phi, psi, alpha) -> Rules | None:
+def _check_rules_args(phi, psi, alpha, post) -> Rules | None:
     if (phi is None) != (psi is None):
         raise TypeError("phi and psi must be given together (or both left to a subclass's rules())")
     if phi is None:
+        if post:
+            raise TypeError("post needs phi and psi (a subclass's rules() returns its own transforms)")
         return None
     for name, rule in (("phi", phi), ("psi", psi)):
         if not isinstance(rule, MomentRule):
             raise TypeError(f"{name} must be a MomentRule, got {type(rule).__name__}")
     if alpha is not None and not isinstance(alpha, StepSchedule):
         raise TypeError(f"alpha must be a StepSchedule, got {type(alpha).__name__}")
-    return Rules(phi, psi, alpha or Constant())
+    return Rules(phi, psi, alpha or Constant(), tuple(post))
 
 
 class GenericAdaptive(torch.optim.Optimizer):
@@ -92,32 +79,39 @@ class GenericAdaptive(torch.optim.Optimizer):
         GenericAdaptive(params, lr=0.1, phi=MovingAverage(0.9),
                         psi=RunningMax(MovingAverageOfSquares(0.99)), alpha=InverseSqrt())
 
-    or subclass and build them from each param group's hyperparameters in
+    (``post``: transforms of the preconditioned direction, applied in order), or
+    subclass and build them from each param group's hyperparameters in
     :meth:`rules` (the methods in :mod:`adaptive_methods.methods` do this, so that
     ``param_groups[i]["betas"]`` can differ between groups like in torch.optim).  A
     group's rules are built once, and again only when its hyperparameters change.
 
     Per-group options: ``lr``; ``eps`` added to sqrt(v_t) (``eps_placement="outside"``,
     PyTorch and optax) or to v_t under the root (``"inside"``, Theorem 6 of the paper);
-    ``bounds=(lo, hi)`` to project onto the box F after each step.
+    ``bounds=(lo, hi)`` to project onto the box F after each step; the code path,
+    ``foreach`` (None: the multi-tensor path on every device that has it) or
+    ``fused=True`` (the compiled path, falling back to ``foreach`` with a warning where
+    ``torch.compile`` cannot build it).
 
     Per-parameter state, created at the first step that parameter has a gradient:
     ``step`` (a Python int, as in the paper's t) and the rules' buffers only.
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-3, *, phi: MomentRule | None = None,
-                 psi: MomentRule | None = None, alpha: StepSchedule | None = None, eps: float = 0.0,
+                 psi: MomentRule | None = None, alpha: StepSchedule | None = None, post=(), eps: float = 0.0,
                  eps_placement: str = "outside", bounds: tuple[float, float] | None = None,
-                 foreach: bool | None = None, defaults: dict | None = None):
-        self._fixed_rules = _check_rules_args(phi, psi, alpha)
+                 foreach: bool | None = None, fused: bool | None = None, defaults: dict | None = None):
+        self._fixed_rules = _check_rules_args(phi, psi, alpha, post)
         if self._fixed_rules is None and type(self).rules is GenericAdaptive.rules:
             raise TypeError("GenericAdaptive needs phi and psi (or a subclass that defines rules())")
         if eps_placement not in ("outside", "inside"):
             raise ValueError(f"eps_placement must be 'outside' or 'inside', got {eps_placement!r}")
-        if foreach is not None and not isinstance(foreach, bool):
-            raise TypeError(f"foreach must be None, True or False, got {foreach!r}")
+        for name, flag in (("foreach", foreach), ("fused", fused)):
+            if flag is not None and not isinstance(flag, bool):
+                raise TypeError(f"{name} must be None, True or False, got {flag!r}")
+        if foreach and fused:
+            raise ValueError("foreach and fused cannot both be True: pick one code path")
         base = dict(lr=check_lr(lr), eps=check_eps(eps), eps_placement=eps_placement, bounds=check_bounds(bounds),
-                    foreach=foreach)
+                    foreach=foreach, fused=fused)
         base.update(defaults or {})
         self._built: dict[int, tuple[dict, Rules]] = {}
         super().__init__(params, base)
@@ -155,6 +149,8 @@ class GenericAdaptive(torch.optim.Optimizer):
             params, grads, states = self._collect(group, rules)
             if not params:
                 continue
+            if group.get("fused") and compiled.step(group, rules, params, grads, states):
+                continue
             foreach = group["foreach"]
             if foreach is None:
                 foreach = _default_foreach(params)
@@ -190,7 +186,7 @@ class GenericAdaptive(torch.optim.Optimizer):
             ctx = StepContext(t=state["step"], phi=rules.phi, lr=group["lr"])
             ctx.m = rules.phi.apply(g, state, ctx)
             v = rules.psi.apply(g, state, ctx)
-            u = ctx.m if v is None else preconditioned(ctx.m, _sqrt_v(v, eps, inside))
+            u = ctx.m if v is None else preconditioned(ctx.m, sqrt_v(v, eps, inside))
             for transform in rules.post:
                 u = transform.apply(u, p, state, ctx)
             p.add_(u, alpha=-group["lr"] * rules.alpha.factor(ctx.t))

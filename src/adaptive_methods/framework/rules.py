@@ -38,6 +38,8 @@ __all__ = [
     "RunningMax",
     "RescaledRunningMax",
     "Transform",
+    "sqrt_v",
+    "preconditioned",
     "StepSchedule",
     "Constant",
     "InverseSqrt",
@@ -83,12 +85,29 @@ class MomentRule(ABC):
     def init(self, param: Tensor) -> dict[str, Tensor]:
         return {name: torch.zeros_like(param, memory_format=torch.preserve_format) for name in self.buffers}
 
-    def apply(self, grad: Tensor, state: dict, ctx: StepContext) -> Tensor | None:
-        """The moment at step t as a tensor (``None`` means the identity matrix)."""
+    def coefficients(self, ctx: StepContext) -> tuple[float, ...]:
+        """The per-step numbers :meth:`update` needs (beta_t, 1 - beta^t, ...), as floats."""
+        return ()
+
+    def update(self, grad: Tensor, state: dict, coef: tuple, ctx: StepContext) -> Tensor | None:
+        """Advance the buffers of one tensor and return its moment (``None``: the identity).
+
+        Tensor arithmetic only: ``coef`` holds :meth:`coefficients` as floats, or as 0-d
+        tensors on the compiled path, where the whole step becomes one kernel.
+        """
         moment, divisor = self.apply_foreach([grad], [state], _single(ctx))
         if moment is None:
             return None
         return moment[0] / divisor if divisor != 1.0 else moment[0]
+
+    def apply(self, grad: Tensor, state: dict, ctx: StepContext) -> Tensor | None:
+        """The moment at step t as a tensor (``None`` means the identity matrix)."""
+        return self.update(grad, state, self.coefficients(ctx), ctx)
+
+    @property
+    def compilable(self) -> bool:
+        """Whether :meth:`update` is written for the compiled path (tensor coefficients)."""
+        return type(self).update is not MomentRule.update
 
     @abstractmethod
     def apply_foreach(self, grads: list[Tensor], states: list[dict], ctx: StepContext) -> tuple[list[Tensor] | None, float]:
@@ -115,7 +134,7 @@ class LastGradient(MomentRule):
 
     beta = 0.0  # m_t = g_t is the moving average with beta1 = 0
 
-    def apply(self, grad, state, ctx):
+    def update(self, grad, state, coef, ctx):
         return grad
 
     def apply_foreach(self, grads, states, ctx):
@@ -135,16 +154,19 @@ class MovingAverage(MomentRule):
         self.beta = check_beta(beta, "beta1")
         self.buffers = (buffer,)
 
-    def apply(self, grad, state, ctx):
+    def coefficients(self, ctx):
         beta = beta_at(self.beta, ctx.t, "beta1")
-        m = state[self.buffers[0]]
-        m.mul_(beta).add_(grad, alpha=1.0 - beta)
-        return m
+        return (beta, 1.0 - beta)
+
+    def update(self, grad, state, coef, ctx):
+        beta, one_minus_beta = coef
+        return state[self.buffers[0]].mul_(beta).add_(grad * one_minus_beta)
 
     def apply_foreach(self, grads, states, ctx):
         beta = beta_at(self.beta, ctx.t, "beta1")
         ms = [s[self.buffers[0]] for s in states]
-        # lerp_(g, 1 - beta) is m + (1 - beta)(g - m): the same average, one kernel
+        # lerp_(g, 1 - beta) is m + (1 - beta)(g - m), torch's own kernel; where 1 - beta
+        # rounds to 1 it drops beta m_{t-1}, which update's beta m + (1 - beta) g keeps
         torch._foreach_lerp_(ms, grads, 1.0 - beta)
         return ms, 1.0
 
@@ -152,7 +174,7 @@ class MovingAverage(MomentRule):
 class Identity(MomentRule):
     """psi_t = I: no preconditioning (SGD)."""
 
-    def apply(self, grad, state, ctx):
+    def update(self, grad, state, coef, ctx):
         return None
 
     def apply_foreach(self, grads, states, ctx):
@@ -164,7 +186,7 @@ class SumOfSquares(MomentRule):
 
     buffers = ("sum",)
 
-    def apply(self, grad, state, ctx):
+    def update(self, grad, state, coef, ctx):
         return state["sum"].addcmul_(grad, grad)
 
     def apply_foreach(self, grads, states, ctx):
@@ -182,8 +204,12 @@ class MeanOfSquares(MomentRule):
 
     buffers = ("sum",)
 
-    def apply(self, grad, state, ctx):
-        return state["sum"].addcmul_(grad, grad) / ctx.t
+    def coefficients(self, ctx):
+        return (float(ctx.t),)
+
+    def update(self, grad, state, coef, ctx):
+        (t,) = coef
+        return state["sum"].addcmul_(grad, grad) / t
 
     def apply_foreach(self, grads, states, ctx):
         sums = [s["sum"] for s in states]
@@ -207,11 +233,13 @@ class MovingAverageOfSquares(MomentRule):
         self.beta = check_beta(beta, "beta2")
         self.buffers = (buffer,)
 
-    def apply(self, grad, state, ctx):
+    def coefficients(self, ctx):
         beta = beta_at(self.beta, ctx.t, "beta2")
-        v = state[self.buffers[0]]
-        v.mul_(beta).addcmul_(grad, grad, value=1.0 - beta)
-        return v
+        return (beta, 1.0 - beta)
+
+    def update(self, grad, state, coef, ctx):
+        beta, one_minus_beta = coef
+        return state[self.buffers[0]].mul_(beta).addcmul_(grad, grad * one_minus_beta)
 
     def apply_foreach(self, grads, states, ctx):
         beta = beta_at(self.beta, ctx.t, "beta2")
@@ -263,8 +291,15 @@ class Debiased(_Wrapper):
     def _correction(self, t: int) -> float:
         return 1.0 - self.beta**t
 
-    def apply(self, grad, state, ctx):
-        return self.inner.apply(grad, state, ctx) / self._correction(ctx.t)
+    def coefficients(self, ctx):
+        return (*self.inner.coefficients(ctx), self._correction(ctx.t))
+
+    def update(self, grad, state, coef, ctx):
+        return self.inner.update(grad, state, coef[:-1], ctx) / coef[-1]
+
+    @property
+    def compilable(self):
+        return self.inner.compilable
 
     def apply_foreach(self, grads, states, ctx):
         moment, divisor = self.inner.apply_foreach(grads, states, ctx)
@@ -298,14 +333,17 @@ class RunningMax(_Wrapper):
         :class:`RescaledRunningMax` for a rule where it is not)."""
         return 1.0
 
-    def apply(self, grad, state, ctx):
-        v = self.inner.apply(grad, state, ctx)
+    def coefficients(self, ctx):
+        return (*self.inner.coefficients(ctx), self.factor(ctx))
+
+    def update(self, grad, state, coef, ctx):
+        v = self.inner.update(grad, state, coef[:-1], ctx)
         vhat = state[self.buffer]
-        factor = self.factor(ctx)
-        if factor != 1.0:
-            vhat.mul_(factor)
-        torch.maximum(vhat, v, out=vhat)
-        return vhat
+        return vhat.copy_(torch.maximum(vhat * coef[-1], v))
+
+    @property
+    def compilable(self):
+        return self.inner.compilable
 
     def apply_foreach(self, grads, states, ctx):
         vs, divisor = self.inner.apply_foreach(grads, states, ctx)
@@ -341,6 +379,22 @@ class RescaledRunningMax(RunningMax):
         return ((1.0 - beta_at(beta1, ctx.t, "beta1")) / (1.0 - beta_at(beta1, ctx.t - 1, "beta1"))) ** 2
 
 
+def sqrt_v(v: Tensor, eps: float, inside: bool) -> Tensor:
+    """sqrt(V_t) with eps inside the root (Theorem 6 of the paper) or added outside (PyTorch)."""
+    return (v + eps).sqrt() if inside else v.sqrt() + eps
+
+
+def preconditioned(m: Tensor, sqrt_v: Tensor) -> Tensor:
+    """u = m / sqrt(V), where V^{-1/2} is the pseudo-inverse: 0 where sqrt(V) = 0.
+
+    Without eps, sqrt(V_t) is 0 where every gradient V_t averages was 0; then the
+    coordinate does not move, whatever m_t is (m_t can be non-zero there when beta2 = 0
+    follows a non-zero gradient with a zero one).  The 1-D simulator obeys the same rule.
+    A NaN gradient makes V_t NaN, not 0, and stays a NaN: nothing is silently repaired.
+    """
+    return (m / sqrt_v).masked_fill_(sqrt_v == 0, 0.0)
+
+
 class Transform(ABC):
     """A change of the preconditioned direction u_t = V_t^{-1/2} m_t before alpha_t
     scales it (a clip of the per-coordinate learning rate, a decoupled weight decay...).
@@ -353,6 +407,19 @@ class Transform(ABC):
 
     def init(self, param: Tensor) -> dict[str, Tensor]:
         return {}
+
+    def coefficients(self, ctx: StepContext) -> tuple[float, ...]:
+        """The per-step numbers :meth:`update` needs, as floats (see :class:`MomentRule`)."""
+        return ()
+
+    def update(self, direction: Tensor, param: Tensor, state: dict, coef: tuple, ctx: StepContext) -> Tensor:
+        """:meth:`apply` in tensor arithmetic only, for the compiled path (``coef`` holds
+        :meth:`coefficients` as 0-d tensors; ``ctx.t`` is not available there)."""
+        raise TypeError(f"{type(self).__name__} has no update() for the compiled path")
+
+    @property
+    def compilable(self) -> bool:
+        return type(self).update is not Transform.update
 
     @abstractmethod
     def apply(self, direction: Tensor, param: Tensor, state: dict, ctx: StepContext) -> Tensor:

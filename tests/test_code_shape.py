@@ -1,0 +1,62 @@
+"""The package stays small and single-sourced: modules of at most about 500 lines,
+functions of at most about 80, and method names only in the registry."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+
+from adaptive_methods.registry import METHODS
+
+from .conftest import REPO
+
+SRC = REPO / "src" / "adaptive_methods"
+MODULES = sorted(SRC.rglob("*.py"))
+MAX_MODULE_LINES = 520
+MAX_FUNCTION_LINES = 85
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
+def test_module_and_function_sizes(path):
+    text = path.read_text()
+    assert len(text.splitlines()) <= MAX_MODULE_LINES, f"{path.name} has {len(text.splitlines())} lines"
+    long = [f"{node.name} ({node.end_lineno - node.lineno + 1} lines)" for node in ast.walk(ast.parse(text))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
+    assert not long, f"{path.name}: functions over {MAX_FUNCTION_LINES} lines: {long}"
+
+
+def _string_tuples_of_method_names(tree: ast.AST):
+    """Literal tuples, lists, sets and dict keys made of two or more registered names."""
+    names = set(METHODS)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            items = node.elts
+        elif isinstance(node, ast.Dict):
+            items = [k for k in node.keys if k is not None]
+        else:
+            continue
+        strings = [e.value for e in items if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        if len(strings) >= 2 and sum(s in names for s in strings) >= 2:
+            yield node.lineno, strings
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
+def test_no_other_list_of_method_names(path):
+    if path.name == "registry.py":
+        return
+    found = list(_string_tuples_of_method_names(ast.parse(path.read_text())))
+    assert not found, f"{path.name} lists method names outside the registry: {found}"
+
+
+def test_nothing_refers_outside_the_repository():
+    offenders = []
+    for path in [*REPO.glob("*.md"), *REPO.glob("*.yml"), *REPO.glob("chapters/*.md"), *MODULES,
+                 *REPO.glob("tests/*.py"), *REPO.glob("docs/*.md")]:
+        if path.name == "test_code_shape.py":
+            continue
+        if re.search(r"\.\./shared\b", path.read_text()):
+            offenders.append(str(path.relative_to(REPO)))
+    assert not offenders

@@ -1,0 +1,78 @@
+"""The compiled path (``fused=True``): equal to the reference path at float32 rounding for
+several compositions, and a clear fallback to the foreach path where it cannot compile."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from adaptive_methods import Adam, AdamX, AMSGrad, GenericAdaptive
+from adaptive_methods.framework import CompiledPathWarning, Identity, MomentRule, compiled
+
+from .conftest import flat, make_mlp, train
+
+STEPS = 60
+
+COMPOSITIONS = {
+    "amsgrad-pytorch": lambda p, **k: AMSGrad(p, 0.01, **k),
+    "amsgrad-paper-decay-box": lambda p, **k: AMSGrad(p, 0.05, variant="paper", beta1_decay=0.95,
+                                                       bounds=(-0.5, 0.5), **k),
+    "adamx": lambda p, **k: AdamX(p, 0.05, (0.9, 0.99), **k),
+}
+
+
+def float32(model):
+    return model.float()
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSITIONS))
+def test_compiled_path_equals_reference_path(name, data):
+    X, Y = (t.float() for t in data)
+    make = COMPOSITIONS[name]
+    a, b = float32(make_mlp()), float32(make_mlp())
+    opt_a, opt_b = make(a.parameters(), fused=True), make(b.parameters(), foreach=False)
+    train(a, opt_a, STEPS, (X, Y))
+    train(b, opt_b, STEPS, (X, Y))
+    assert opt_a.param_groups[0]["fused"] is True, "the compiled path must not have fallen back"
+    torch.testing.assert_close(flat(a), flat(b), rtol=2e-5, atol=1e-6)
+    assert not torch.equal(flat(a), flat(float32(make_mlp())))
+
+
+def test_without_a_compiler_the_step_falls_back_with_a_warning(data, monkeypatch):
+    def no_compiler():
+        def fail(*args, **kwargs):
+            raise RuntimeError("no C++ compiler found")
+        return fail
+
+    monkeypatch.setattr(compiled, "compiled_step_function", no_compiler)
+    a, b = make_mlp(), make_mlp()
+    opt = Adam(a.parameters(), 0.01, fused=True)
+    with pytest.warns(CompiledPathWarning, match=r"fused=True: torch.compile could not build the step "
+                                                 r"\(RuntimeError: no C\+\+ compiler found\); running the foreach path"):
+        train(a, opt, STEPS, data)
+    assert opt.param_groups[0]["fused"] is False
+    train(b, Adam(b.parameters(), 0.01, foreach=True), STEPS, data)
+    assert torch.equal(flat(a), flat(b))
+
+
+def test_a_rule_without_tensor_update_falls_back_naming_it(data):
+    class Halved(MomentRule):
+        def apply_foreach(self, grads, states, ctx):
+            return [g / 2 for g in grads], 1.0
+
+        def __repr__(self):
+            return "Halved()"
+
+    a, b = make_mlp(), make_mlp()
+    opt = GenericAdaptive(a.parameters(), 0.1, phi=Halved(), psi=Identity(), fused=True)
+    with pytest.warns(CompiledPathWarning, match=r"the phi rule Halved\(\) has no update\(\) written for the compiled"):
+        train(a, opt, 5, data)
+    train(b, GenericAdaptive(b.parameters(), 0.1, phi=Halved(), psi=Identity(), foreach=True), 5, data)
+    assert torch.isfinite(flat(a)).all() and torch.equal(flat(a), flat(b))
+
+
+def test_foreach_and_fused_together_are_refused():
+    with pytest.raises(ValueError, match="foreach and fused cannot both be True"):
+        Adam([torch.zeros(1, requires_grad=True)], foreach=True, fused=True)
+    with pytest.raises(TypeError, match="fused must be None, True or False, got 'yes'"):
+        Adam([torch.zeros(1, requires_grad=True)], fused="yes")

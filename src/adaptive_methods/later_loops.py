@@ -21,13 +21,13 @@ from __future__ import annotations
 import math
 import numpy as np
 
-from .later_methods import NADAM_MOMENTUM_DECAY
+from .later_methods import NADAM_MOMENTUM_DECAY, AdaBound
 from .registry import METHODS
 
 __all__ = ["LOOPED", "paper_loop"]
 
-#: The methods :func:`paper_loop` runs.
-LOOPED = ("yogi", "adabound", "amsbound", "adabelief", "radam", "nadam", "adamw")
+#: The methods :func:`paper_loop` runs: the registered ones the simulator does not scan.
+LOOPED = tuple(name for name, info in METHODS.items() if info.recurrence is None)
 
 
 def _per_row(name: str, value, rows: int, *, low: float, high: float, high_open: bool) -> np.ndarray:
@@ -77,6 +77,8 @@ def paper_loop(method: str, grads, *, alpha, beta1, beta2, x1=0.0, bounds=(-1.0,
         raise ValueError(f"bounds must satisfy lo < hi, got {bounds!r}")
     x = _per_row("x1", x1, B, low=lo, high=hi, high_open=False).copy()
     kwargs = METHODS[method].paper_kwargs(0.9, 0.99, None)
+    bounded = issubclass(METHODS[method].cls, AdaBound)  # AdaBound, and AMSBound with its running max
+    running_max = bounded and METHODS[method].cls.running_max
 
     xs, inverse = np.empty((B, T + 1)), np.empty((B, T))
     xs[:, 0] = x
@@ -94,13 +96,13 @@ def paper_loop(method: str, grads, *, alpha, beta1, beta2, x1=0.0, bounds=(-1.0,
             v = v - (1.0 - b2) * np.sign(v - square) * square
             sqrt_v = np.sqrt(v)
             step, inv = _divide(m, sqrt_v), sqrt_v / alpha_t
-        elif method in ("adabound", "amsbound"):
+        elif bounded:
             v = b2 * v + (1.0 - b2) * gt * gt
             vmax = np.maximum(vmax, v)
             final, gamma = alpha, 1.0 - b2  # the paper form: eta* = alpha, gamma = 1 - beta2
             low, high = final * (1.0 - 1.0 / (gamma * t + 1.0)), final * (1.0 + 1.0 / (gamma * t))
             with np.errstate(divide="ignore"):
-                eta = np.clip(alpha / np.sqrt(vmax if method == "amsbound" else v), low, high)
+                eta = np.clip(alpha / np.sqrt(vmax if running_max else v), low, high)
             step, inv = eta * m / alpha, math.sqrt(t) / eta
         elif method == "adabelief":
             eps = kwargs["eps"]
@@ -123,10 +125,12 @@ def paper_loop(method: str, grads, *, alpha, beta1, beta2, x1=0.0, bounds=(-1.0,
             v = b2 * v + (1.0 - b2) * gt * gt
             denom = np.sqrt(v / (1.0 - b2_power))
             step, inv = _divide(look_ahead, denom), denom / alpha_t
-        else:  # adamw
+        elif method == "adamw":
             v = b2 * v + (1.0 - b2) * gt * gt
             sqrt_v = np.sqrt(v)
             step, inv = _divide(m, sqrt_v) + kwargs["weight_decay"] * x, sqrt_v / alpha_t
+        else:
+            raise ValueError(f"{method} is registered without a recurrence the simulator scans, and has no loop here")
         x = np.clip(x - alpha_t * step, lo, hi)
         xs[:, t], inverse[:, t - 1] = x, inv
     return (xs[0], inverse[0]) if single else (xs, inverse)

@@ -252,7 +252,7 @@ class NesterovMomentum(MomentRule):
             self._products.append(self._products[-1] * self.mu(len(self._products)))
         return self._products[t]
 
-    def coefficients(self, t: int) -> tuple[float, float]:
+    def weights(self, t: int) -> tuple[float, float]:
         """The weights of g_t and of m_t in phi_t."""
         mu, mu_next = self.mu(t), self.mu(t + 1)
         return (1.0 - mu) / (1.0 - self.product(t)), mu_next / (1.0 - self.product(t) * mu_next)
@@ -260,7 +260,7 @@ class NesterovMomentum(MomentRule):
     def apply_foreach(self, grads, states, ctx):
         ms = [s[self.buffers[0]] for s in states]
         torch._foreach_lerp_(ms, grads, 1.0 - self.beta)
-        of_gradient, of_momentum = self.coefficients(ctx.t)
+        of_gradient, of_momentum = self.weights(ctx.t)
         look_ahead = torch._foreach_mul(ms, of_momentum)
         torch._foreach_add_(look_ahead, grads, alpha=of_gradient)
         return look_ahead, 1.0

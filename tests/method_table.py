@@ -17,9 +17,32 @@ from dataclasses import dataclass, field
 
 import torch
 
-from adaptive_methods import SGD, Adagrad, Adam, AdamNC, AdamX, AMSGrad, RMSProp
+from adaptive_methods import (
+    SGD,
+    AdaBelief,
+    AdaBound,
+    Adagrad,
+    Adam,
+    AdamNC,
+    AdamW,
+    AdamX,
+    AMSBound,
+    AMSGrad,
+    NAdam,
+    RAdam,
+    RMSProp,
+    Yogi,
+)
 
-from .transcriptions import AdamXTranscription, OptaxAMSGrad, PaperAlgorithm
+from .transcriptions import (
+    AdaBeliefTranscription,
+    AdaBoundCode,
+    AdaBoundPaper,
+    AdamXTranscription,
+    OptaxAMSGrad,
+    PaperAlgorithm,
+    YogiTranscription,
+)
 
 Make = Callable[..., torch.optim.Optimizer]
 
@@ -149,3 +172,91 @@ TABLE: dict[str, Row] = {
         never_increasing={"default": lambda p, f=None: AdamX(p, 0.1, (0.9, 0.99), foreach=f)},
     ),
 }
+
+# The methods that followed AMSGrad (chapter 7).
+TABLE.update({
+    "yogi": Row(
+        references={
+            "paper-defaults": (lambda p, f: Yogi(p, foreach=f), lambda p: YogiTranscription(p, 1e-2, 0.9, 0.999, 1e-3)),
+            "0.003-(0.5,0.99)-eps1e-6": (lambda p, f: Yogi(p, 0.003, (0.5, 0.99), 1e-6, foreach=f),
+                                         lambda p: YogiTranscription(p, 0.003, 0.5, 0.99, 1e-6)),
+            "bias-corrected": (lambda p, f: Yogi(p, 0.01, (0.9, 0.99), 1e-3, bias_correction=True, foreach=f),
+                               lambda p: YogiTranscription(p, 0.01, 0.9, 0.99, 1e-3, bias_correction=True)),
+        },
+        paths={"paper-form": lambda p, f: Yogi(p, 0.05, (0.9, 0.99), 0.0, step="inv_sqrt", bounds=(-0.5, 0.5),
+                                                foreach=f)},
+    ),
+    "adabound": Row(
+        references={
+            "code-defaults": (lambda p, f: AdaBound(p, foreach=f),
+                              lambda p: AdaBoundCode(p, 1e-3, 0.9, 0.999, 0.1, 1e-3, 1e-8, amsbound=False)),
+            "code-0.01-(0.5,0.9)-final0.05-gamma0.1": (
+                lambda p, f: AdaBound(p, 0.01, (0.5, 0.9), final_lr=0.05, gamma=0.1, eps=1e-4, foreach=f),
+                lambda p: AdaBoundCode(p, 0.01, 0.5, 0.9, 0.05, 0.1, 1e-4, amsbound=False)),
+            "paper": (lambda p, f: AdaBound(p, 0.05, (0.9, 0.99), final_lr=0.1, form="paper", foreach=f),
+                      lambda p: AdaBoundPaper(p, 0.05, 0.9, 0.99, 0.1, 0.01, amsbound=False)),
+            "paper-gamma0.2-boxed": (
+                lambda p, f: AdaBound(p, 0.1, (0.8, 0.9), final_lr=0.02, gamma=0.2, form="paper", bounds=(-0.3, 0.3),
+                                      foreach=f),
+                lambda p: AdaBoundPaper(p, 0.1, 0.8, 0.9, 0.02, 0.2, amsbound=False, bounds=(-0.3, 0.3))),
+        },
+    ),
+    "amsbound": Row(
+        references={
+            "code-defaults": (lambda p, f: AMSBound(p, foreach=f),
+                              lambda p: AdaBoundCode(p, 1e-3, 0.9, 0.999, 0.1, 1e-3, 1e-8, amsbound=True)),
+            "code-0.01-(0.5,0.9)-final0.05-gamma0.1": (
+                lambda p, f: AMSBound(p, 0.01, (0.5, 0.9), final_lr=0.05, gamma=0.1, eps=1e-4, foreach=f),
+                lambda p: AdaBoundCode(p, 0.01, 0.5, 0.9, 0.05, 0.1, 1e-4, amsbound=True)),
+            "paper": (lambda p, f: AMSBound(p, 0.05, (0.9, 0.99), final_lr=0.1, form="paper", foreach=f),
+                      lambda p: AdaBoundPaper(p, 0.05, 0.9, 0.99, 0.1, 0.01, amsbound=True)),
+        },
+    ),
+    "adabelief": Row(
+        references={
+            "default": (lambda p, f: AdaBelief(p, foreach=f),
+                        lambda p: AdaBeliefTranscription(p, 1e-3, 0.9, 0.999, 1e-16)),
+            "0.01-(0.5,0.99)-eps1e-8": (lambda p, f: AdaBelief(p, 0.01, (0.5, 0.99), 1e-8, foreach=f),
+                                        lambda p: AdaBeliefTranscription(p, 0.01, 0.5, 0.99, 1e-8)),
+            "paper-form": (
+                lambda p, f: AdaBelief(p, 0.05, (0.9, 0.99), 1e-8, bias_correction=False, step="inv_sqrt",
+                                       bounds=(-0.5, 0.5), foreach=f),
+                lambda p: AdaBeliefTranscription(p, 0.05, 0.9, 0.99, 1e-8, bias_correction=False, step="inv_sqrt",
+                                                 bounds=(-0.5, 0.5))),
+        },
+    ),
+    "radam": Row(
+        references={
+            "default": (lambda p, f: RAdam(p, foreach=f), lambda p: torch.optim.RAdam(p)),
+            "0.01-(0.8,0.99)-eps1e-4": (lambda p, f: RAdam(p, 0.01, (0.8, 0.99), 1e-4, foreach=f),
+                                        lambda p: torch.optim.RAdam(p, 0.01, (0.8, 0.99), 1e-4)),
+            # beta2 = 0.9: rho_t passes 5 at t = 7, so both phases run
+            "0.003-(0.5,0.9)": (lambda p, f: RAdam(p, 0.003, (0.5, 0.9), foreach=f),
+                                lambda p: torch.optim.RAdam(p, 0.003, (0.5, 0.9))),
+        },
+        paths={"paper-form": lambda p, f: RAdam(p, 0.05, (0.9, 0.99), 0.0, step="inv_sqrt", bounds=(-0.5, 0.5),
+                                                 foreach=f)},
+    ),
+    "nadam": Row(
+        references={
+            "default": (lambda p, f: NAdam(p, foreach=f), lambda p: torch.optim.NAdam(p)),
+            "0.01-(0.8,0.99)-eps1e-4": (lambda p, f: NAdam(p, 0.01, (0.8, 0.99), 1e-4, foreach=f),
+                                        lambda p: torch.optim.NAdam(p, 0.01, (0.8, 0.99), 1e-4)),
+            "momentum-decay-0.05": (lambda p, f: NAdam(p, 0.005, (0.9, 0.999), momentum_decay=0.05, foreach=f),
+                                    lambda p: torch.optim.NAdam(p, 0.005, (0.9, 0.999), momentum_decay=0.05)),
+        },
+        paths={"paper-form": lambda p, f: NAdam(p, 0.05, (0.9, 0.99), 0.0, step="inv_sqrt", bounds=(-0.5, 0.5),
+                                                 foreach=f)},
+    ),
+    "adamw": Row(
+        references={
+            "default": (lambda p, f: AdamW(p, foreach=f), lambda p: torch.optim.AdamW(p)),
+            "0.01-(0.5,0.9)-wd0.1": (lambda p, f: AdamW(p, 0.01, (0.5, 0.9), weight_decay=0.1, foreach=f),
+                                     lambda p: torch.optim.AdamW(p, 0.01, (0.5, 0.9), weight_decay=0.1)),
+            "0.003-(0,0.99)-eps1e-3-wd0": (lambda p, f: AdamW(p, 0.003, (0.0, 0.99), 1e-3, weight_decay=0.0, foreach=f),
+                                           lambda p: torch.optim.AdamW(p, 0.003, (0.0, 0.99), 1e-3, weight_decay=0.0)),
+        },
+        paths={"paper-form": lambda p, f: AdamW(p, 0.05, (0.9, 0.99), 0.0, weight_decay=0.01, bias_correction=False,
+                                                 step="inv_sqrt", bounds=(-0.5, 0.5), foreach=f)},
+    ),
+})

@@ -20,7 +20,8 @@ import yaml
 from .conftest import REPO
 
 # seconds on the 2-core CI machine (the issues' budgets)
-TIME_LIMITS = {"intro": 60, "01": 60, "02": 60, "03": 60, "04": 120, "05": 120, "06": 180, "appendix": 60}
+TIME_LIMITS = {"intro": 60, "01": 60, "02": 60, "03": 60, "04": 120, "05": 120, "06": 180, "07": 180,
+               "appendix": 60}
 
 
 def toc_files() -> list[str]:
@@ -87,6 +88,8 @@ def test_chapter_structure(path):
     assert ":class: dropdown" in text, "solutions are dropdowns"
     assert "{cite" in text, "citations through {cite}"
     for caption_block in re.findall(r":mystnb:\n((?::.*\n)+)", text):
+        if "figure:" not in caption_block:  # other myst-nb options (e.g. markdown_format)
+            continue
         assert "caption:" in caption_block and "name: fig-" in caption_block, f"figure without caption/label: {caption_block}"
     assert not re.search(r"\b(TODO|FIXME|XXX)\b", text), "no TODO left in a chapter"
 

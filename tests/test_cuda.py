@@ -8,7 +8,9 @@ import torch
 from adaptive_methods import Adam, AMSGrad
 from adaptive_methods.framework.optimizer import _default_foreach
 
-from .test_equivalence import ALL_METHODS, TORCH_PAIRS
+from adaptive_methods.registry import METHODS
+
+from .method_table import TABLE
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -33,18 +35,19 @@ def run(make_opt, device, steps=200):
 
 
 @pytest.mark.parametrize("foreach", [False, True], ids=["reference", "foreach"])
-@pytest.mark.parametrize("name", sorted(TORCH_PAIRS))
-def test_matches_torch_on_cuda(name, foreach):
-    ours, theirs = TORCH_PAIRS[name]
-    torch.testing.assert_close(run(lambda p: ours(p, foreach=foreach), "cuda"), run(theirs, "cuda"), rtol=1e-6, atol=1e-12)
+@pytest.mark.parametrize("name", list(METHODS))
+def test_matches_its_reference_on_cuda(name, foreach):
+    for setting, (ours, reference) in TABLE[name].references.items():
+        torch.testing.assert_close(run(lambda p: ours(p, foreach), "cuda"), run(reference, "cuda"), rtol=1e-6,
+                                   atol=1e-12, msg=lambda m: f"{name} {setting}: {m}")
 
 
-@pytest.mark.parametrize("name", sorted(ALL_METHODS))
-def test_reference_equals_foreach_on_cuda_and_cpu(name):
-    make = ALL_METHODS[name]
-    a = run(lambda p: make(p, False), "cuda")
-    b = run(lambda p: make(p, True), "cuda")
-    torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-14)
+@pytest.mark.parametrize("name", list(METHODS))
+def test_reference_equals_foreach_on_cuda(name):
+    for setting, make in TABLE[name].settings().items():
+        a = run(lambda p: make(p, False), "cuda")
+        b = run(lambda p: make(p, True), "cuda")
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-14, msg=lambda m: f"{name} {setting}: {m}")
 
 
 def test_foreach_is_the_default_on_cuda_and_cpu():

@@ -1,7 +1,8 @@
 """adaptive_methods: the optimizer package of the book "On the Convergence of Adam and Beyond".
 
 Layers, bottom up: :mod:`~adaptive_methods.framework` (Algorithm 1 as composable rules),
-:mod:`~adaptive_methods.methods` (SGD, Adagrad, RMSProp, Adam, AMSGrad, AdamNC, AdamX),
+:mod:`~adaptive_methods.methods` (SGD, Adagrad, RMSProp, Adam, AMSGrad, AdamNC, AdamX) and
+:mod:`~adaptive_methods.later_methods` (Yogi, AdaBound, AMSBound, AdaBelief, RAdam, NAdam, AdamW),
 :mod:`~adaptive_methods.online` (the exact 1-D simulator of the theorems),
 :mod:`~adaptive_methods.gamma` (Gamma_t along trajectories) and
 :mod:`~adaptive_methods.experiments` (data, models, training, results); beside them
@@ -10,8 +11,10 @@ Layers, bottom up: :mod:`~adaptive_methods.framework` (Algorithm 1 as composable
 """
 
 from .framework import GenericAdaptive
+from .later_methods import AdaBelief, AdaBound, AdamW, AMSBound, NAdam, RAdam, Yogi
 from .methods import SGD, Adagrad, Adam, AdamNC, AdamX, AMSGrad, RMSProp
 
 __version__ = "0.1.0"
 
-__all__ = ["GenericAdaptive", "SGD", "Adagrad", "RMSProp", "Adam", "AMSGrad", "AdamNC", "AdamX", "__version__"]
+__all__ = ["GenericAdaptive", "SGD", "Adagrad", "RMSProp", "Adam", "AMSGrad", "AdamNC", "AdamX",
+           "Yogi", "AdaBound", "AMSBound", "AdaBelief", "RAdam", "NAdam", "AdamW", "__version__"]

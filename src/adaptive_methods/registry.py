@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from . import later_methods as _later
 from . import methods as _m
 from .framework import GenericAdaptive
 
@@ -160,8 +161,72 @@ _METHODS = (
     ),
 )
 
+
+
+def _constant_beta1(name: str, decay: float | None) -> dict:
+    """The later methods' paper forms keep beta1 constant: a decay is refused, not ignored."""
+    if decay is not None:
+        raise ValueError(f"{name} has no beta1 schedule: beta1_decay must be None or 1.0, got {decay}")
+    return {}
+
+
+_SIGN_RECURRENCE = ("its v_t moves by the sign of v_{t-1} - g_t^2, a non-linear recurrence "
+                    "that no scanned kind covers")
+_CLIP_RECURRENCE = "its learning rate is clipped into bounds that depend on t and on lr"
+
+# The methods that came after AMSGrad (chapter 7).  Their paper forms are the published
+# algorithms with eps = 0 (AdaBelief keeps its eps, which is part of its recurrence),
+# no bias correction where the method has one to drop, alpha_t = alpha / sqrt(t) and the
+# projection onto F.
+_LATER_METHODS = (
+    MethodInfo(
+        "yogi", _later.Yogi, "Yogi", "#009E73", "--", "*",
+        lambda b1, b2, decay: dict(betas=(b1, b2), eps=0.0, step="inv_sqrt", **_constant_beta1("yogi", decay)),
+        None, not_simulated=_SIGN_RECURRENCE,
+        summary="Adam with v_t = v_{t-1} - (1 - beta2) sign(v_{t-1} - g_t^2) g_t^2",
+    ),
+    MethodInfo(
+        "adabound", _later.AdaBound, "AdaBound", "#56B4E9", "-", "<",
+        lambda b1, b2, decay: dict(betas=(b1, b2), final_lr=None, form="paper", **_constant_beta1("adabound", decay)),
+        None, not_simulated=_CLIP_RECURRENCE,
+        summary="Adam with the learning rate clipped into [eta_l(t), eta_u(t)]",
+    ),
+    MethodInfo(
+        "amsbound", _later.AMSBound, "AMSBound", "#0072B2", ":", ">",
+        lambda b1, b2, decay: dict(betas=(b1, b2), final_lr=None, form="paper", **_constant_beta1("amsbound", decay)),
+        None, not_simulated=_CLIP_RECURRENCE,
+        summary="AMSGrad with the learning rate clipped into [eta_l(t), eta_u(t)]",
+    ),
+    MethodInfo(
+        "adabelief", _later.AdaBelief, "AdaBelief", "#CC79A7", "-", "h",
+        lambda b1, b2, decay: dict(betas=(b1, b2), eps=1e-8, bias_correction=False, step="inv_sqrt",
+                                   **_constant_beta1("adabelief", decay)),
+        None, not_simulated="its V_t averages (g_t - m_t)^2, which depends on m_t: not a scanned kind",
+        summary="Adam with the moving average of (g_t - m_t)^2 + eps",
+    ),
+    MethodInfo(
+        "radam", _later.RAdam, "RAdam", "#D55E00", "--", "X",
+        lambda b1, b2, decay: dict(betas=(b1, b2), eps=0.0, step="inv_sqrt", **_constant_beta1("radam", decay)),
+        None, not_simulated="its rectification switches from momentum SGD to Adam at a step that depends on beta2",
+        summary="Adam times the variance rectification r_t; momentum SGD while rho_t <= 5",
+    ),
+    MethodInfo(
+        "nadam", _later.NAdam, "NAdam", "#E69F00", ":", "d",
+        lambda b1, b2, decay: dict(betas=(b1, b2), eps=0.0, step="inv_sqrt", **_constant_beta1("nadam", decay)),
+        None, not_simulated="its first moment mixes g_t and m_t with the weights of the momentum schedule mu_t",
+        summary="Adam with Nesterov momentum (the mu_t schedule)",
+    ),
+    MethodInfo(
+        "adamw", _later.AdamW, "AdamW", "#000000", "-.", "p",
+        lambda b1, b2, decay: dict(betas=(b1, b2), eps=0.0, bias_correction=False, step="inv_sqrt",
+                                   weight_decay=1e-2, **_constant_beta1("adamw", decay)),
+        None, not_simulated="its step reads the iterate x_t (the weight decay), not only the gradients",
+        summary="Adam with a weight decay decoupled from the gradient",
+    ),
+)
+
 #: name -> :class:`MethodInfo`, in the book's order.
-METHODS: MappingProxyType[str, MethodInfo] = MappingProxyType({info.name: info for info in _METHODS})
+METHODS: MappingProxyType[str, MethodInfo] = MappingProxyType({info.name: info for info in _METHODS + _LATER_METHODS})
 
 
 def method(name: str) -> MethodInfo:

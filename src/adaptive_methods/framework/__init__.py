@@ -15,6 +15,8 @@ gradient transformations (:mod:`.rules`):
   :class:`RunningMax` -- the latter is all that separates AMSGrad from Adam); it sees the
   step's context, m_t included,
 * optional **transforms** of the preconditioned direction (:class:`Transform`),
+* the rules of the methods that followed AMSGrad (:mod:`.later_rules`: Yogi's,
+  AdaBelief's, AdaBound's, RAdam's and NAdam's moments, AdamW's decoupled weight decay),
 * an **alpha schedule** (:class:`Constant`, :class:`InverseSqrt`),
 
 composed by :class:`GenericAdaptive`, a ``torch.optim.Optimizer`` (:mod:`.optimizer`).
@@ -42,6 +44,14 @@ from .rules import (
     preconditioned,
     sqrt_v,
 )
+from .later_rules import (
+    BeliefSquares,
+    BoundedLearningRate,
+    DecoupledWeightDecay,
+    NesterovMomentum,
+    Rectified,
+    SignControlledSquares,
+)
 from .validation import Schedule, beta_at, check_beta, check_bounds, check_eps, check_lr
 
 __all__ = [
@@ -62,6 +72,12 @@ __all__ = [
     "Constant",
     "InverseSqrt",
     "Rules",
+    "SignControlledSquares",
+    "BeliefSquares",
+    "BoundedLearningRate",
+    "Rectified",
+    "NesterovMomentum",
+    "DecoupledWeightDecay",
     "GenericAdaptive",
     "preconditioned",
     "sqrt_v",

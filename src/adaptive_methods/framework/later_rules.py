@@ -1,0 +1,289 @@
+"""The rules of the methods that followed AMSGrad, in the same pipeline as the paper's.
+
+Each is one change of Algorithm 1's phi or psi, or one transform of the preconditioned
+direction:
+
+* :class:`SignControlledSquares` -- Yogi's psi (Zaheer et al., 2018): an additive
+  v_t = v_{t-1} - (1 - beta2) sign(v_{t-1} - g_t^2) g_t^2;
+* :class:`BeliefSquares` -- AdaBelief's psi (Zhuang et al., 2020): the moving average of
+  (g_t - m_t)^2 plus eps; the only rule that reads this step's m_t;
+* :class:`BoundedLearningRate` -- AdaBound's and AMSBound's psi (Luo et al., 2019): sqrt(V_t)
+  chosen so that the learning rate is clipped into [eta_l(t), eta_u(t)];
+* :class:`Rectified` -- RAdam's psi (Liu et al., 2020): the variance rectification r_t,
+  and V_t = I (momentum SGD) while the rectification is undefined;
+* :class:`NesterovMomentum` -- NAdam's phi (Dozat, 2016): Nesterov's look-ahead with
+  the momentum schedule mu_t;
+* :class:`DecoupledWeightDecay` -- AdamW's transform (Loshchilov & Hutter, 2019).
+
+The learning-rate changes (the clip of AdaBound, the rectification of RAdam) are written
+as second moments, not as transforms: the learning rate of Algorithm 1 is
+alpha_t / sqrt(V_t), so a rule that sets the learning rate sets sqrt(V_t), and Gamma_t
+(:meth:`~adaptive_methods.framework.GenericAdaptive.inverse_learning_rates`) then sees the
+learning rate the method really uses.  Such a rule takes eps itself (the group's eps is 0),
+because the published updates put eps inside the quantity they clip or rectify.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from .rules import MomentRule, StepContext, Transform, _Wrapper
+from .validation import check_beta, check_eps, check_lr
+
+__all__ = [
+    "SignControlledSquares",
+    "BeliefSquares",
+    "BoundedLearningRate",
+    "Rectified",
+    "NesterovMomentum",
+    "DecoupledWeightDecay",
+]
+
+
+def _constant_beta(beta, name: str) -> float:
+    if callable(beta):
+        raise TypeError(f"{name} must be a number for this rule, got a callable")
+    return check_beta(beta, name)
+
+
+class SignControlledSquares(MomentRule):
+    """Yogi's psi: v_t = v_{t-1} - (1 - beta2) sign(v_{t-1} - g_t^2) g_t^2, v_0 = 0.
+
+    Adam's v_t moves by (1 - beta2)(g_t^2 - v_{t-1}), a step proportional to the gap;
+    Yogi's moves by (1 - beta2) g_t^2 in the direction of the gap.  When v_{t-1} is much
+    larger than g_t^2, Adam's v_t shrinks by the factor beta2 per step and the learning
+    rate grows fast; Yogi's shrinks by at most (1 - beta2) g_t^2.  v_t stays >= 0.
+    """
+
+    _fields = ("beta",)
+
+    def __init__(self, beta: float, buffer: str = "exp_avg_sq"):
+        self.beta = _constant_beta(beta, "beta2")
+        self.buffers = (buffer,)
+
+    def apply_foreach(self, grads, states, ctx):
+        vs = [s[self.buffers[0]] for s in states]
+        squares = torch._foreach_mul(grads, grads)
+        signs = torch._foreach_sub(vs, squares)
+        torch._foreach_sign_(signs)
+        torch._foreach_addcmul_(vs, signs, squares, -(1.0 - self.beta))
+        return vs, 1.0
+
+
+class BeliefSquares(MomentRule):
+    """AdaBelief's psi: s_t = beta2 s_{t-1} + (1 - beta2)(g_t - m_t)^2 + eps, s_0 = 0.
+
+    m_t is this step's first moment as stored by phi (the moving average before any bias
+    correction, as in the algorithm box of Zhuang et al.): the second moment of the
+    gradient's deviation from its prediction, its "belief", instead of Adam's g_t^2.
+    """
+
+    _fields = ("beta", "eps")
+
+    def __init__(self, beta: float, eps: float, buffer: str = "exp_avg_var"):
+        self.beta = _constant_beta(beta, "beta2")
+        self.eps = check_eps(eps)
+        self.buffers = (buffer,)
+
+    def apply_foreach(self, grads, states, ctx):
+        ms = [ctx.phi.current(s, ctx.t)[0] for s in states]
+        if any(m is None for m in ms):
+            raise TypeError(f"BeliefSquares needs a first moment that is stored (a moving average), got {ctx.phi!r}")
+        ss = [s[self.buffers[0]] for s in states]
+        residuals = torch._foreach_sub(grads, ms)
+        torch._foreach_mul_(ss, self.beta)
+        torch._foreach_addcmul_(ss, residuals, residuals, 1.0 - self.beta)
+        if self.eps:
+            torch._foreach_add_(ss, self.eps)
+        return ss, 1.0
+
+
+class BoundedLearningRate(_Wrapper):
+    """AdaBound's (and, around a running max, AMSBound's) psi: the learning rate clipped,
+
+        eta_t = clip(c_t lr / (sqrt(v_t) + eps), eta_l(t), eta_u(t)),
+        eta_l(t) = eta* (1 - 1 / (gamma t + 1)),   eta_u(t) = eta* (1 + 1 / (gamma t)),
+
+    returned as the V_t whose learning rate it is: sqrt(V_t) = lr / eta_t, so that
+    Algorithm 1's step lr m_t / sqrt(V_t) is eta_t m_t.  v_t is the wrapped rule's moment;
+    c_t = sqrt(1 - beta2^t) / (1 - beta1^t) with ``bias_correction`` (Luo et al.'s code,
+    where the clip sees the bias-corrected step) and 1 without (their Algorithm 2, whose
+    alpha_t = alpha / sqrt(t) then scales the clipped rate).  eta* is ``final_lr`` times
+    lr / ``base_lr``, so that a learning-rate scheduler moves the bounds with lr.  The
+    first moment must be the raw moving average (the correction is in c_t).  sqrt(V_t) is
+    kept in a buffer: the learning rate of the step, which Gamma_t reads.
+    """
+
+    _fields = ("inner", "final_lr", "gamma", "eps", "bias_correction")
+
+    def __init__(self, inner: MomentRule, *, final_lr: float, base_lr: float, gamma: float, eps: float,
+                 bias_correction: bool, beta1: float | None = None, buffer: str = "bounded_sqrt_v"):
+        super().__init__(inner)
+        if bias_correction and beta1 is None:
+            raise TypeError("bias_correction=True needs beta1: the clip sees the step corrected by 1 - beta1^t")
+        self.beta1 = None if beta1 is None else _constant_beta(beta1, "beta1")
+        self.final_lr = check_lr(final_lr, "final_lr")
+        self.base_lr = check_lr(base_lr, "base_lr")
+        if self.base_lr == 0.0:
+            raise ValueError("base_lr must be > 0: AdaBound's bounds scale with lr / base_lr")
+        self.gamma = check_lr(gamma, "gamma")
+        if self.gamma == 0.0:
+            raise ValueError("gamma must be > 0: with gamma = 0 the bounds never close")
+        self.eps = check_eps(eps)
+        self.bias_correction = bias_correction
+        self.buffer = buffer
+
+    @property
+    def buffers(self):
+        return self.inner.buffers + (self.buffer,)
+
+    def init(self, param):
+        return {**self.inner.init(param), self.buffer: torch.zeros_like(param, memory_format=torch.preserve_format)}
+
+    def bounds(self, t: int, lr: float) -> tuple[float, float]:
+        """(eta_l(t), eta_u(t)) at step t for the group's current lr."""
+        final = self.final_lr * lr / self.base_lr
+        return final * (1.0 - 1.0 / (self.gamma * t + 1.0)), final * (1.0 + 1.0 / (self.gamma * t))
+
+    def apply_foreach(self, grads, states, ctx):
+        vs, divisor = self.inner.apply_foreach(grads, states, ctx)
+        t, lr = ctx.t, ctx.lr
+        scale = lr
+        if self.bias_correction:
+            scale = lr * math.sqrt(1.0 - self.beta**t) / (1.0 - self.beta1**t)
+        denom = torch._foreach_sqrt(vs)
+        if divisor != 1.0:
+            torch._foreach_div_(denom, math.sqrt(divisor))
+        if self.eps:
+            torch._foreach_add_(denom, self.eps)
+        low, high = self.bounds(t, lr)
+        rates = [torch.full_like(d, scale).div_(d) for d in denom]  # scale / 0 = inf: clipped to eta_u(t)
+        torch._foreach_clamp_min_(rates, low)
+        torch._foreach_clamp_max_(rates, high)
+        sqrt_vs = [s[self.buffer] for s in states]
+        for sqrt_v, rate in zip(sqrt_vs, rates):
+            torch.reciprocal(rate, out=sqrt_v).mul_(lr)
+        return torch._foreach_mul(sqrt_vs, sqrt_vs), 1.0
+
+    def current(self, state, t):
+        sqrt_v = state[self.buffer]
+        return sqrt_v * sqrt_v, 1.0
+
+
+class Rectified(_Wrapper):
+    """RAdam's psi: the adaptive learning rate times the variance rectification r_t,
+
+        rho_inf = 2 / (1 - beta2) - 1,   rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t),
+        r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t)),
+        sqrt(V_t) = (sqrt(v_t) + eps) / (r_t sqrt(1 - beta2^t))   if rho_t > 5,
+        V_t = I (momentum SGD)                                   otherwise.
+
+    The wrapped rule is the raw moving average v_t of g_t^2 (PyTorch adds eps before the
+    bias correction sqrt(1 - beta2^t), and so does this rule).
+    """
+
+    _fields = ("inner", "eps")
+
+    def __init__(self, inner: MomentRule, eps: float):
+        super().__init__(inner)
+        self.beta2 = _constant_beta(self.beta, "beta2")
+        self.eps = check_eps(eps)
+
+    def rectification(self, t: int) -> float | None:
+        """r_t sqrt(1 - beta2^t), or None while rho_t <= 5 (no adaptive step yet)."""
+        b2 = self.beta2
+        rho_inf = 2.0 / (1.0 - b2) - 1.0
+        correction = 1.0 - b2**t
+        rho_t = rho_inf - 2.0 * t * (b2**t) / correction
+        if not rho_t > 5.0:
+            return None
+        r = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        return r * correction**0.5
+
+    def _second_moment(self, vs: list[Tensor], t: int) -> list[Tensor]:
+        factor = self.rectification(t)
+        if factor is None:
+            return [torch.ones_like(v) for v in vs]
+        denom = torch._foreach_sqrt(vs)
+        if self.eps:
+            torch._foreach_add_(denom, self.eps)
+        torch._foreach_div_(denom, factor)
+        return torch._foreach_mul(denom, denom)
+
+    def apply_foreach(self, grads, states, ctx):
+        vs, divisor = self.inner.apply_foreach(grads, states, ctx)
+        if divisor != 1.0:
+            raise TypeError(f"Rectified needs the raw moving average of g^2 inside, got {self.inner!r}")
+        return self._second_moment(vs, ctx.t), 1.0
+
+    def current(self, state, t):
+        v, _ = self.inner.current(state, t)
+        return self._second_moment([v], t)[0], 1.0
+
+
+class NesterovMomentum(MomentRule):
+    """NAdam's phi (Dozat, 2016, as ``torch.optim.NAdam`` computes it):
+
+        mu_t = beta1 (1 - 0.5 * 0.96^(t psi)),   m_t = beta1 m_{t-1} + (1 - beta1) g_t,
+        phi_t = (1 - mu_t) / (1 - prod_{i<=t} mu_i) g_t + mu_{t+1} / (1 - prod_{i<=t+1} mu_i) m_t,
+
+    with psi = ``momentum_decay``: the gradient of this step and the momentum of the next
+    (Nesterov's look-ahead), each with its own bias correction.  The products of mu depend
+    on t only; they are computed once, in float64.
+    """
+
+    _fields = ("beta", "momentum_decay")
+
+    def __init__(self, beta: float, momentum_decay: float, buffer: str = "exp_avg"):
+        self.beta = _constant_beta(beta, "beta1")
+        self.momentum_decay = check_lr(momentum_decay, "momentum_decay")
+        self.buffers = (buffer,)
+        self._products = [1.0]
+
+    def mu(self, t: int) -> float:
+        return self.beta * (1.0 - 0.5 * 0.96 ** (t * self.momentum_decay))
+
+    def product(self, t: int) -> float:
+        """prod_{i<=t} mu_i, multiplied up in the order PyTorch does."""
+        while len(self._products) <= t:
+            self._products.append(self._products[-1] * self.mu(len(self._products)))
+        return self._products[t]
+
+    def weights(self, t: int) -> tuple[float, float]:
+        """The weights of g_t and of m_t in phi_t."""
+        mu, mu_next = self.mu(t), self.mu(t + 1)
+        return (1.0 - mu) / (1.0 - self.product(t)), mu_next / (1.0 - self.product(t) * mu_next)
+
+    def apply_foreach(self, grads, states, ctx):
+        ms = [s[self.buffers[0]] for s in states]
+        torch._foreach_lerp_(ms, grads, 1.0 - self.beta)
+        of_gradient, of_momentum = self.weights(ctx.t)
+        look_ahead = torch._foreach_mul(ms, of_momentum)
+        torch._foreach_add_(look_ahead, grads, alpha=of_gradient)
+        return look_ahead, 1.0
+
+
+class DecoupledWeightDecay(Transform):
+    """AdamW's weight decay, decoupled from the gradient (Loshchilov & Hutter, 2019):
+
+        x_{t+1} = x_t - alpha_t (u_t + lambda x_t),
+
+    i.e. the direction u_t gains lambda x_t after the preconditioning, where Adam with an
+    L2 penalty would add lambda x_t to g_t before it (and divide it by sqrt(V_t) too).
+    """
+
+    def __init__(self, weight_decay: float):
+        self.weight_decay = check_lr(weight_decay, "weight_decay")
+
+    def apply(self, direction: Tensor, param: Tensor, state: dict, ctx: StepContext) -> Tensor:
+        # the foreach path divides the whole direction by m's divisor after this transform
+        return direction.add(param, alpha=self.weight_decay * ctx.m_divisor)
+
+    def apply_foreach(self, directions, params, states, ctx):
+        return torch._foreach_add(directions, params, alpha=self.weight_decay * ctx.m_divisor)
+
+    def __repr__(self) -> str:
+        return f"DecoupledWeightDecay(weight_decay={self.weight_decay!r})"

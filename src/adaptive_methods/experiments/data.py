@@ -37,7 +37,7 @@ import torch
 
 from . import sources as _sources
 from .formats import DatasetFormatError, read_cifar_batch, read_idx, write_idx
-from .sources import SYSTEM_DIRS, UnpinnedDataError, cache_dir
+from .sources import UnpinnedDataError, cache_dir
 
 __all__ = [
     "Dataset",
@@ -46,7 +46,6 @@ __all__ = [
     "UnpinnedDataError",
     "DATASETS",
     "FALLBACKS",
-    "SYSTEM_DIRS",
     "cache_dir",
     "load_dataset",
     "load_train_test",

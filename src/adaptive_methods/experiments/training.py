@@ -411,18 +411,27 @@ def _result(run: _Run, progress: _Progress, experiment: str, command: str | None
 
 
 def _existing(run: _Run, out_dir, force: bool) -> dict | None:
-    """The result file of this very run, if ``out_dir`` has one; a file of the same name with
-    another identity is set aside (renamed ``*.json.superseded``), never taken as done."""
-    if out_dir is None or not run.ctx.is_main:
+    """The result file of this very run (same identity), if ``out_dir`` has one and not ``force``."""
+    if out_dir is None or force:
         return None
     path = result_path(out_dir, run.config)
     if not path.is_file():
         return None
     existing = read_result(path)
-    if not force and existing.get("identity") == run.identity:
-        return existing
-    path.replace(path.with_name(path.name + ".superseded"))
-    return None
+    return existing if existing.get("identity") == run.identity else None
+
+
+def _write_result(path: Path, result: dict) -> None:
+    """Write a result; a file of the same name from another run (another identity: other data,
+    threads, code) is kept as ``*.json.superseded``, so that nothing is lost or taken as done."""
+    if path.is_file():
+        try:
+            old = read_result(path).get("identity")
+        except ResultFileError:
+            old = None
+        if old != result["identity"]:
+            path.replace(path.with_name(path.name + ".superseded"))
+    atomic_write_json(path, result)
 
 
 def train(
@@ -469,7 +478,7 @@ def train(
     ctx = setup_distributed(wanted.type)
     try:
         run = _setup(config, ctx, wanted, checkpoint_dir, session_start)
-        result = _existing(run, out_dir, force)
+        result = _existing(run, out_dir, force)  # every rank reads the same file, so all agree
         if result is not None:
             result["reused"] = True
         else:
@@ -488,7 +497,7 @@ def _train(run: _Run, out_dir, resume, keep_checkpoint, stop_after, progress, ex
     result = _result(run, state, experiment, command)
     if run.ctx.is_main:
         if out_dir is not None:
-            atomic_write_json(result_path(out_dir, run.config), result)
+            _write_result(result_path(out_dir, run.config), result)
         if run.checkpoint is not None and run.checkpoint.is_file() and not keep_checkpoint:
             run.checkpoint.unlink()
     run.ctx.barrier()

@@ -229,7 +229,9 @@ def _load_checkpoint(run: _Run) -> _Progress | None:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch.load raises many types for a truncated or foreign file
-        raise CheckpointError(f"checkpoint {path} is not readable ({type(exc).__name__}: {exc}); {remedy}") from exc
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise CheckpointError(f"checkpoint {path} is not readable ({type(exc).__name__}: {first}); it is "
+                              f"truncated or not a checkpoint; {remedy}") from exc
     missing = [k for k in _CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]
     if missing:
         raise CheckpointError(f"checkpoint {path} lacks {', '.join(missing)}; it is not a complete checkpoint of "

@@ -83,6 +83,13 @@ PRESETS["fashion-cifarnet-cpu"] = GridSpec(
     dict(optimizer=["adam", "amsgrad"], lr=[1e-4, 1e-3], beta2=[0.999], bias_correction=[True], seed=[0]),
     "CIFARNET on full Fashion-MNIST, 2 epochs, alpha in {1e-4, 1e-3}, beta2 0.999, one seed: "
     "what a CPU affords while fashion-cifarnet waits for a GPU.", "results/fashion-mnist/cifarnet-cpu")
+PRESETS["fashion-logreg-validation"] = GridSpec(
+    "fashion-logreg-validation",
+    _full("logreg", "fashion-mnist", "inv_sqrt", [], 20, [])[0],
+    dict(optimizer=["adam", "amsgrad"], lr=[1e-2, 1e-1, 1.0], beta2=[0.999], bias_correction=[True], seed=[0, 1, 2]),
+    "Logistic regression on Fashion-MNIST (50,000 training images, 10,000 held out for validation), "
+    "alpha/sqrt(t), 20 epochs, bias correction on, beta2 0.999, 3 seeds: a grid small enough for a CPU, "
+    "selected on the validation split.", "results/fashion-mnist/logreg-validation")
 _add("mnist-logreg", _full("logreg", "mnist", "inv_sqrt", _LR_INV_SQRT, 20, range(3)),
      "Logistic regression on full MNIST (needs the MNIST files or internet).", "results/mnist/logreg")
 _add("mnist-mlp", _full("mlp", "mnist", "constant", _LR_CONSTANT, 20, range(3)),

@@ -13,7 +13,7 @@ import torch
 
 from adaptive_methods.experiments import data as D
 from adaptive_methods.experiments.cli import main
-from adaptive_methods.experiments.optimizers import make_optimizer, package_methods, step_size
+from adaptive_methods.experiments.optimizers import package_methods, step_size
 from adaptive_methods.experiments.results import (
     ResultFileError,
     atomic_write_json,

@@ -98,14 +98,25 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .models import MODELS
-    from .optimizers import SCHEDULES, package_methods
-
     parser = argparse.ArgumentParser(prog="python -m adaptive_methods.experiments",
                                      description="The experiments of 'On the Convergence of Adam and Beyond'.")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_run(sub.add_parser("run", help="train one configuration"))
+    _add_grid(sub.add_parser("grid", help="run a preset grid (skips runs whose result exists)"))
+    _add_summarize(sub.add_parser("summarize", help="tables from result files"))
+    sub.add_parser("presets", help="list the grid presets")
+    d = sub.add_parser("data", help="show which data set each name loads here")
+    d.add_argument("names", nargs="*", default=["mnist", "fashion-mnist", "cifar10", "mnist-subset", "auto"])
+    d.add_argument("--data-root", default=None)
+    d.add_argument("--offline", action="store_true")
+    d.add_argument("--accept-unpinned-data", action="store_true")
+    return parser
 
-    p = sub.add_parser("run", help="train one configuration")
+
+def _add_run(p: argparse.ArgumentParser) -> None:
+    from .models import MODELS
+    from .optimizers import SCHEDULES, package_methods
+
     p.add_argument("--model", default="logreg", choices=sorted(MODELS))
     p.add_argument("--dataset", default="fashion-mnist", choices=["mnist", "fashion-mnist", "cifar10", "mnist-subset",
                                                                    "auto"])
@@ -143,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop (checkpointed) after this many steps")
     _add_common(p)
 
-    g = sub.add_parser("grid", help="run a preset grid (skips runs whose result exists)")
+
+def _add_grid(g: argparse.ArgumentParser) -> None:
     g.add_argument("--preset", required=False, help="a name from `presets`")
     g.add_argument("--list", action="store_true", help="list the runs and exit")
     g.add_argument("--out", default=None, help="results folder (default: the preset's)")
@@ -159,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--dataset", default=None)
     _add_common(g)
 
-    s = sub.add_parser("summarize", help="tables from result files")
+
+def _add_summarize(s: argparse.ArgumentParser) -> None:
     s.add_argument("folders", nargs="+")
     s.add_argument("--by", default="model,dataset,optimizer,lr,beta2,bias_correction",
                    help="comma-separated fields shown first (every other field that differs is added)")
@@ -170,15 +183,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--select-on", default="val_acc", choices=["val_acc", "val_loss", "train_loss", "train_acc"],
                    help="what --best selects on (never the test split)")
     s.add_argument("--format", choices=["markdown", "json"], default="markdown")
-
-    sub.add_parser("presets", help="list the grid presets")
-
-    d = sub.add_parser("data", help="show which data set each name loads here")
-    d.add_argument("names", nargs="*", default=["mnist", "fashion-mnist", "cifar10", "mnist-subset", "auto"])
-    d.add_argument("--data-root", default=None)
-    d.add_argument("--offline", action="store_true")
-    d.add_argument("--accept-unpinned-data", action="store_true")
-    return parser
 
 
 def _is_main_rank() -> bool:

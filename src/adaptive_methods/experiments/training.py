@@ -12,12 +12,11 @@ counts only when its recorded identity (:func:`~.config.run_identity`) equals th
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import math
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -25,20 +24,16 @@ import torch.nn.functional as F
 
 from ..reproducibility import seed_everything
 from . import data as _data
-from .config import RunConfig, differences, run_identity
-from .distributed import DistContext, all_reduce_sum, gather_objects, setup_distributed, shard
+from .config import RunConfig, run_identity
+from .distributed import DistContext, all_reduce_sum, setup_distributed, shard
 from .models import build_model, count_parameters
+from .checkpoints import CheckpointError, Progress, load_checkpoint, save_checkpoint
 from .optimizers import make_optimizer, step_size
-from .results import (SCHEMA, ResultFileError, atomic_write_bytes, atomic_write_json, command_line, environment_info,
+from .results import (SCHEMA, ResultFileError, atomic_write_json, command_line, environment_info,
                       git_info, read_result)
 
 __all__ = ["RunConfig", "train", "resolve_device", "result_path", "checkpoint_path", "RunInterrupted",
            "CheckpointError", "check_writable", "expected_identity", "recorded_identity", "is_done"]
-
-_METRICS = ("step", "epoch", "alpha", "batch_loss", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss",
-            "test_acc", "wall_time_s")
-_CHECKPOINT_KEYS = ("format", "identity", "step", "history", "model", "optimizer", "rng", "world_size", "wall_time_s",
-                    "started_at", "resumed_at", "loss_sum", "loss_count", "diverged_at")
 
 
 class RunInterrupted(Exception):
@@ -47,10 +42,6 @@ class RunInterrupted(Exception):
     def __init__(self, step: int, checkpoint: Path | None):
         super().__init__(f"run stopped after step {step}; checkpoint: {checkpoint}")
         self.step, self.checkpoint = step, checkpoint
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be resumed: unreadable, incomplete, or of another run."""
 
 
 def resolve_device(device: str | torch.device = "auto", local_rank: int = 0) -> torch.device:
@@ -175,20 +166,6 @@ class _Run:
     session_start: float
 
 
-@dataclass
-class _Progress:
-    """The state a checkpoint carries besides the model and the optimizer."""
-
-    history: dict = field(default_factory=lambda: {k: [] for k in _METRICS})
-    step: int = 0
-    prior_wall: float = 0.0
-    resumed_at: list = field(default_factory=list)
-    diverged_at: int | None = None
-    loss_sum: float = 0.0
-    loss_count: int = 0
-    started_at: str = ""
-
-
 def _utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -223,65 +200,7 @@ def _setup(config: RunConfig, ctx: DistContext, device: torch.device, checkpoint
                 steps_per_epoch, min(config.eval_train_limit or len(data.train), len(data.train)), session_start)
 
 
-def _load_checkpoint(run: _Run) -> _Progress | None:
-    path = run.checkpoint
-    remedy = "delete it, or start afresh with --fresh (train(..., resume=False))"
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch.load raises many types for a truncated or foreign file
-        first = (str(exc).strip().splitlines() or [""])[0][:200]
-        raise CheckpointError(f"checkpoint {path} is not readable ({type(exc).__name__}: {first}); it is "
-                              f"truncated or not a checkpoint; {remedy}") from exc
-    missing = [k for k in _CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]
-    if missing:
-        raise CheckpointError(f"checkpoint {path} lacks {', '.join(missing)}; it is not a complete checkpoint of "
-                              f"this package; {remedy}")
-    diff = differences(state["identity"], run.identity)
-    if diff:
-        raise CheckpointError(f"checkpoint {path} belongs to another run; it differs (recorded -> this run) in "
-                              + "; ".join(diff) + f". {remedy[0].upper()}{remedy[1:]}")
-    if state["world_size"] != run.ctx.world_size:
-        raise CheckpointError(f"checkpoint {path} was written by {state['world_size']} processes, this run has "
-                              f"{run.ctx.world_size}; resume with the same number, or {remedy}")
-    run.model.load_state_dict(state["model"])
-    run.optimizer.load_state_dict(state["optimizer"])
-    _set_rng_state(state["rng"][run.ctx.rank], run.device)
-    return _Progress(history=state["history"], step=state["step"], prior_wall=state["wall_time_s"],
-                     resumed_at=state["resumed_at"] + [state["step"]], diverged_at=state["diverged_at"],
-                     loss_sum=state["loss_sum"], loss_count=state["loss_count"], started_at=state["started_at"])
-
-
-def _rng_state(device: torch.device) -> dict:
-    state = {"cpu": torch.get_rng_state()}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def _set_rng_state(state: dict, device: torch.device) -> None:
-    torch.set_rng_state(state["cpu"])
-    if device.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"], device)
-
-
-def _save_checkpoint(run: _Run, progress: _Progress, loss_sum: torch.Tensor) -> None:
-    if run.checkpoint is None:
-        return
-    rng = gather_objects(_rng_state(run.device), run.ctx)
-    if run.ctx.is_main:
-        buf = io.BytesIO()
-        torch.save({
-            "format": 2, "identity": run.identity, "config": run.config.to_dict(), "step": progress.step,
-            "history": progress.history, "model": run.model.state_dict(), "optimizer": run.optimizer.state_dict(),
-            "rng": rng, "world_size": run.ctx.world_size, "wall_time_s": _wall(run, progress),
-            "started_at": progress.started_at, "resumed_at": progress.resumed_at, "loss_sum": float(loss_sum),
-            "loss_count": progress.loss_count, "diverged_at": progress.diverged_at,
-        }, buf)
-        atomic_write_bytes(run.checkpoint, buf.getvalue())
-    run.ctx.barrier()
-
-
-def _wall(run: _Run, progress: _Progress) -> float:
+def _wall(run: _Run, progress: Progress) -> float:
     return progress.prior_wall + time.perf_counter() - run.session_start
 
 
@@ -305,7 +224,7 @@ def _evaluate(run: _Run, split: str, limit: int | None = None) -> tuple[float | 
     return (loss if math.isfinite(loss) else None), float(sums[1] / sums[2])
 
 
-def _log_point(run: _Run, progress: _Progress, loss_sum: torch.Tensor, alpha: float | None) -> None:
+def _log_point(run: _Run, progress: Progress, loss_sum: torch.Tensor, alpha: float | None) -> None:
     totals = torch.stack([loss_sum, torch.tensor(float(progress.loss_count), dtype=torch.float64, device=run.device)])
     all_reduce_sum(totals, run.ctx)
     batch_loss = float(totals[0] / totals[1]) if totals[1] > 0 else None
@@ -333,7 +252,7 @@ def _epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
     return torch.randperm(n, generator=gen)
 
 
-def _loop(run: _Run, progress: _Progress, *, stop_after: int | None, progress_bar: bool) -> None:
+def _loop(run: _Run, progress: Progress, *, stop_after: int | None, progress_bar: bool) -> None:
     from tqdm.auto import tqdm
 
     config, ctx = run.config, run.ctx
@@ -370,15 +289,15 @@ def _loop(run: _Run, progress: _Progress, *, stop_after: int | None, progress_ba
             if ctx.is_main and progress.history["test_acc"]:
                 bar.set_postfix(test_acc=f"{progress.history['test_acc'][-1]:.4f}", refresh=False)
         if step % ckpt_every == 0 and step < run.total and progress.diverged_at is None:
-            _save_checkpoint(run, progress, loss_sum)
+            save_checkpoint(run, progress, loss_sum, _wall(run, progress))
         if stop_after is not None and step >= stop_after and step < run.total:
-            _save_checkpoint(run, progress, loss_sum)
+            save_checkpoint(run, progress, loss_sum, _wall(run, progress))
             bar.close()
             raise RunInterrupted(step, run.checkpoint)
     bar.close()
 
 
-def _result(run: _Run, progress: _Progress, experiment: str, command: str | None) -> dict:
+def _result(run: _Run, progress: Progress, experiment: str, command: str | None) -> dict:
     h = progress.history
     final = {k: h[k][-1] for k in ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc",
                                    "batch_loss")}
@@ -493,8 +412,8 @@ def train(
 def _train(run: _Run, out_dir, resume, keep_checkpoint, stop_after, progress, experiment, command) -> dict:
     state = None
     if run.checkpoint is not None and resume and run.checkpoint.is_file():
-        state = _load_checkpoint(run)
-    state = state or _Progress(started_at=_utc_now())
+        state = load_checkpoint(run)
+    state = state or Progress(started_at=_utc_now())
     _loop(run, state, stop_after=stop_after, progress_bar=progress)
     result = _result(run, state, experiment, command)
     if run.ctx.is_main:

@@ -34,7 +34,7 @@ from adaptive_methods.experiments.training import (
 from adaptive_methods.methods import AdamNC
 from adaptive_methods.registry import METHODS
 
-from .test_experiments_training import cfg, data_root, fake_result, keep_threads, make_data  # noqa: F401
+from .test_experiments_training import REPO, cfg, data_root, fake_result, keep_threads, make_data  # noqa: F401
 
 TORCH_NAMES = ("torch.adam", "torch.amsgrad", "torch.sgd", "torch.rmsprop")
 
@@ -344,3 +344,13 @@ def test_bad_option_values_are_usage_errors_naming_the_option(tmp_path, capsys, 
     err = capsys.readouterr().err
     assert option in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_committed_results_before_the_validation_split_are_read_but_never_selected_on(capsys):
+    folder = REPO / "results" / "fashion-mnist" / "logreg"
+    runs = load_results(folder)
+    assert len(runs) == 96 and all("val_acc" not in r["final"] for r in runs)
+    rows = summary_table(runs, by=("optimizer", "lr", "beta2", "bias_correction"), warn=pytest.fail)
+    assert len(rows) == 32 and all(r["test_acc"]["n"] == 3 for r in rows)
+    assert main(["summarize", str(folder), "--best"]) == 1
+    assert "without a validation split" in capsys.readouterr().err

@@ -140,3 +140,6 @@ def test_a_claim_of_a_live_process_holds_and_one_of_a_dead_process_is_broken(tmp
     dead.wait()
     claim.path.write_text(json.dumps({"pid": dead.pid, "host": os.uname().nodename, "since": 0}))
     assert Claim(tmp_path, "run").acquire()
+    # a live process that only reuses the holder's pid does not hold the claim
+    Claim(tmp_path, "run").path.write_text(json.dumps({"pid": os.getpid(), "start": "1", "host": os.uname().nodename}))
+    assert Claim(tmp_path, "run").acquire()

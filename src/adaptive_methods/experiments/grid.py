@@ -134,6 +134,15 @@ def pending_runs(configs: list[RunConfig], out_dir) -> list[RunConfig]:
 
 # ----------------------------------------------------------------------------- claims
 
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (Linux clock ticks since boot), to tell it from a later
+    process that got the same pid; None where /proc does not say."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
 class Claim:
     """An exclusive claim on one run of a results folder, held by a live process."""
 
@@ -156,13 +165,14 @@ class Claim:
                 return False
         if holder.get("host") != socket.gethostname():
             return True  # cannot tell; another machine's grid keeps its claims
+        pid = int(holder["pid"])
         try:
-            os.kill(int(holder["pid"]), 0)
+            os.kill(pid, 0)
         except ProcessLookupError:
             return False
         except PermissionError:
-            return True
-        return True
+            pass
+        return holder.get("start") is None or holder["start"] == _process_start(pid)
 
     def acquire(self) -> bool:
         """Claim the run; False when a live process holds it. A dead holder's claim is broken."""
@@ -176,7 +186,8 @@ class Claim:
                 self.path.unlink(missing_ok=True)  # broken: its process is gone
                 continue
             with os.fdopen(fd, "w") as fh:
-                json.dump({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}, fh)
+                json.dump({"pid": os.getpid(), "start": _process_start(os.getpid()), "host": socket.gethostname(),
+                           "since": time.time()}, fh)
             self.held = True
             return True
         return False

@@ -161,6 +161,7 @@ def _add_grid(g: argparse.ArgumentParser) -> None:
     g.add_argument("--out", default=None, help="results folder (default: the preset's)")
     g.add_argument("--workers", type=_int_at_least(1), default=1)
     g.add_argument("--time-budget", type=_POSITIVE, default=None, help="start no run after this many seconds")
+    g.add_argument("--fresh", action="store_true", help="start every run afresh, ignoring checkpoints")
     g.add_argument("--epochs", type=_int_at_least(1), default=None)
     g.add_argument("--max-steps", type=_int_at_least(1), default=None)
     g.add_argument("--seeds", type=_int_at_least(0), nargs="+", default=None)
@@ -312,7 +313,7 @@ def _cmd_grid(args) -> int:
     _check_folders(out=out, checkpoint_dir=ckpt_dir)
     summary = run_grid(configs, out, checkpoint_dir=ckpt_dir, workers=args.workers, threads=args.threads,
                        experiment=spec.name, command=command_line(), time_budget_s=args.time_budget,
-                       progress=not args.no_progress)
+                       progress=not args.no_progress, fresh=args.fresh)
     return 1 if summary["failed"] else 0
 
 

@@ -201,9 +201,9 @@ class Claim:
 # ----------------------------------------------------------------------------- workers
 
 def _start_worker(config: RunConfig, out_dir: Path, checkpoint_dir: Path, experiment: str, command: str,
-                  log_dir: Path):
+                  log_dir: Path, resume: bool):
     job = {"config": config.to_dict(), "out_dir": str(out_dir), "checkpoint_dir": str(checkpoint_dir),
-           "experiment": experiment, "command": command, "parent": os.getpid()}
+           "experiment": experiment, "command": command, "parent": os.getpid(), "resume": resume}
     log = tempfile.NamedTemporaryFile(prefix=f"{config.run_id}.", suffix=".log", dir=log_dir, delete=False)
     proc = subprocess.Popen([sys.executable, "-m", "adaptive_methods.experiments.worker", json.dumps(job)],
                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -247,14 +247,15 @@ def _check_budget(time_budget_s) -> None:
 
 def run_grid(configs: list[RunConfig], out_dir, *, checkpoint_dir=None, workers: int = 1, threads: int | None = None,
              experiment: str = "grid", command: str = "", time_budget_s: float | None = None, progress: bool = True,
-             log=print) -> dict:
+             log=print, fresh: bool = False) -> dict:
     """Run the configurations that have no result of exactly that run yet; returns counts.
 
     ``workers`` processes run at once (``threads`` torch threads each; by default the CPU
     count divided by the workers; the thread count is part of each run's identity).
     ``time_budget_s``: start no new run after this long; runs in flight finish, so a rerun of
     the same command picks up where this one stopped. A worker that dies is retried once
-    (resuming from its checkpoint), then reported under ``failed``.
+    (resuming from its checkpoint), then reported under ``failed``. ``fresh``: start every
+    run afresh, ignoring checkpoints (a checkpoint of another run is otherwise refused).
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
@@ -267,7 +268,8 @@ def run_grid(configs: list[RunConfig], out_dir, *, checkpoint_dir=None, workers:
     done_before = len(configs) - len(todo)
     log(f"grid {experiment}: {len(configs)} runs, {done_before} already done, {len(todo)} to run "
         f"with {workers} worker(s) x {threads} thread(s); results in {out_dir}")
-    state = _GridState(configs, out_dir, checkpoint_dir, experiment, command, workers, done_before, progress, log)
+    state = _GridState(configs, out_dir, checkpoint_dir, experiment, command, workers, done_before, progress, log,
+                       fresh)
     state.run(todo, time_budget_s)
     remaining = len(pending_runs(configs, out_dir))
     log(f"grid {experiment}: {state.finished} runs finished, {len(state.failed)} failed, {len(state.skipped)} "
@@ -289,6 +291,7 @@ class _GridState:
     done_before: int
     progress: bool
     log: object
+    fresh: bool = False
     finished: int = 0
     failed: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
@@ -334,8 +337,9 @@ class _GridState:
         if attempt == 0 and is_done(config, self.out_dir, expected_identity(config)):
             claim.release()  # finished by another grid since this one looked
             return
+        # a retry resumes from the checkpoint its killed attempt left, even in a fresh grid
         proc, log_path = _start_worker(config, self.out_dir, self.checkpoint_dir, self.experiment, self.command,
-                                       log_dir)
+                                       log_dir, resume=not self.fresh or attempt > 0)
         running[proc] = (config, attempt, claim, log_path)
 
     def _finish(self, proc, entry, queue: list) -> None:

@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         train(config, out_dir=job["out_dir"], checkpoint_dir=job["checkpoint_dir"], progress=False,
-              experiment=job["experiment"], command=job["command"])
+              experiment=job["experiment"], command=job["command"], resume=job.get("resume", True))
     return 0
 
 

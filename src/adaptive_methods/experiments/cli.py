@@ -84,6 +84,18 @@ def _on_off(text: str) -> bool:
     return text == "on"
 
 
+def _datasets() -> list[str]:
+    from .data import FALLBACKS
+
+    return list(FALLBACKS)
+
+
+def _final_metrics() -> list[str]:
+    from .checkpoints import METRICS
+
+    return [m for m in METRICS if m.endswith(("_acc", "_loss"))]
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", type=_device, default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     p.add_argument("--threads", type=_int_at_least(1), default=None, help="torch CPU threads per process")
@@ -106,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_summarize(sub.add_parser("summarize", help="tables from result files"))
     sub.add_parser("presets", help="list the grid presets")
     d = sub.add_parser("data", help="show which data set each name loads here")
-    d.add_argument("names", nargs="*", default=["mnist", "fashion-mnist", "cifar10", "mnist-subset", "auto"])
+    d.add_argument("names", nargs="*", default=_datasets(), help=f"any of {', '.join(_datasets())}")
     d.add_argument("--data-root", default=None)
     d.add_argument("--offline", action="store_true")
     d.add_argument("--accept-unpinned-data", action="store_true")
@@ -118,8 +130,7 @@ def _add_run(p: argparse.ArgumentParser) -> None:
     from .optimizers import SCHEDULES, package_methods
 
     p.add_argument("--model", default="logreg", choices=sorted(MODELS))
-    p.add_argument("--dataset", default="fashion-mnist", choices=["mnist", "fashion-mnist", "cifar10", "mnist-subset",
-                                                                   "auto"])
+    p.add_argument("--dataset", default="fashion-mnist", choices=_datasets())
     p.add_argument("--optimizer", type=_optimizer, default="adam",
                    help=f"{', '.join(package_methods())}, or torch.<name> (a torch.optim class)")
     p.add_argument("--lr", type=_POSITIVE, default=1e-3)
@@ -169,7 +180,7 @@ def _add_grid(g: argparse.ArgumentParser) -> None:
     g.add_argument("--beta2s", type=_BETA, nargs="+", default=None)
     g.add_argument("--optimizers", type=_optimizer, nargs="+", default=None)
     g.add_argument("--bias-correction", type=_on_off, nargs="+", default=None, metavar="{on,off}")
-    g.add_argument("--dataset", default=None)
+    g.add_argument("--dataset", default=None, choices=_datasets())
     _add_common(g)
 
 
@@ -177,7 +188,7 @@ def _add_summarize(s: argparse.ArgumentParser) -> None:
     s.add_argument("folders", nargs="+")
     s.add_argument("--by", default="model,dataset,optimizer,lr,beta2,bias_correction",
                    help="comma-separated fields shown first (every other field that differs is added)")
-    s.add_argument("--metric", default="test_acc", help="the first metric column")
+    s.add_argument("--metric", default="test_acc", choices=_final_metrics(), help="the first metric column")
     s.add_argument("--best", action="store_true",
                    help="per model, data set, optimizer and bias correction, only the configuration best on "
                         "--select-on; its test metrics are reported")
@@ -357,6 +368,9 @@ def _cmd_data(args) -> int:
 
     from .data import DatasetFormatError, DatasetUnavailableError, load_train_test
 
+    unknown = [n for n in args.names if n not in _datasets()]
+    if unknown:
+        raise UsageError(f"argument names: {unknown} are not data sets; choose from {_datasets()}")
     for name in args.names:
         with warnings.catch_warnings(record=True):
             warnings.simplefilter("always")

@@ -117,6 +117,22 @@ def test_the_steps_that_ran_are_the_recorded_ones(name, schedule, bc):
     assert alphas == pytest.approx([lr / math.sqrt(t) if info["schedule"] == "inv_sqrt" else lr for t in range(1, 7)])
 
 
+@pytest.mark.parametrize("name, extra, kw", [
+    ("adam", {"beta1_decay": 0.95}, dict(bias_correction=False)),
+    ("amsgrad-paper", {"beta1_decay": 0.9}, {}),
+    ("adamx", {"beta1_decay": 0.8}, dict(schedule="constant")),
+    ("adagrad", {"form": "paper"}, {}),
+    ("adam", {"foreach": False}, dict(eps=0.5, schedule="inv_sqrt")),
+])
+def test_extra_optimizer_arguments_run_as_recorded(name, extra, kw):
+    """--opt arguments that no configuration field sets reach the optimizer, and the record
+    (read back from it) says what ran."""
+    moves, info, _ = _measured_steps(name, optimizer_kwargs=extra, **kw)
+    for key, value in extra.items():
+        assert info["param_groups"][0][key] == value
+    assert moves == pytest.approx(_reference_steps(info, 6), rel=1e-12, abs=1e-15)
+
+
 def test_each_method_keeps_its_own_schedule_and_eps():
     """Case 1: amsgrad-paper, AdamNC and AdamX run alpha/sqrt(t) with eps 0 once (not lr/t)."""
     for name in ("amsgrad-paper", "adamnc", "adamx"):

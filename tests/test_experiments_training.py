@@ -22,7 +22,9 @@ from adaptive_methods.experiments.cli import main
 from adaptive_methods.experiments.data import write_idx
 from adaptive_methods.experiments.grid import PRESETS, expand, pending_runs, run_grid
 from adaptive_methods.experiments.models import CifarNet, build_model, count_parameters
-from adaptive_methods.experiments.optimizers import StepController, make_optimizer, resolve_optimizer
+from adaptive_methods.experiments.optimizers import StepController, make_optimizer, package_methods, resolve_optimizer
+from adaptive_methods.methods import AMSGrad, Adam
+from adaptive_methods.registry import METHODS
 from adaptive_methods.experiments.results import (
     SCHEMA,
     atomic_write_json,
@@ -33,7 +35,7 @@ from adaptive_methods.experiments.results import (
     summary_table,
     tune,
 )
-from adaptive_methods.experiments.training import RunConfig, RunInterrupted, resolve_device, train
+from adaptive_methods.experiments.training import CheckpointError, RunConfig, RunInterrupted, resolve_device, train
 
 REPO = Path(__file__).resolve().parents[1]
 NAMES = {"train_images": "train-images-idx3-ubyte.gz", "train_labels": "train-labels-idx1-ubyte.gz",
@@ -58,6 +60,7 @@ def make_data(root: Path, n_train=203, n_test=64, size=28, seed=0) -> Path:
 def data_root(tmp_path, monkeypatch):
     monkeypatch.setenv("ADAPTIVE_METHODS_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("ADAPTIVE_METHODS_OFFLINE", "1")
+    monkeypatch.setenv("ADAPTIVE_METHODS_ACCEPT_UNPINNED", "1")  # the files written here are not the pinned ones
     D.clear_memo()
     yield make_data(tmp_path / "data")
     D.clear_memo()
@@ -122,26 +125,33 @@ def test_registry_names():
     spec = resolve_optimizer("torch.amsgrad")
     assert spec.cls is torch.optim.Adam and spec.fixed_kwargs == {"amsgrad": True}
     assert resolve_optimizer("torch.RMSprop").cls is torch.optim.RMSprop
-    methods = pytest.importorskip("adaptive_methods.methods")
-    assert resolve_optimizer("adam").cls is methods.Adam
+    assert resolve_optimizer("adam").cls is Adam
     spec = resolve_optimizer("amsgrad-paper")
-    assert spec.cls is methods.AMSGrad and spec.fixed_kwargs == {"variant": "paper"}
+    assert spec.cls is AMSGrad and spec.fixed_kwargs == {"variant": "paper"}
+    # every registered method and each of its variants has a name, and nothing else does
+    names = package_methods()
+    assert {resolve_optimizer(n).cls for n in names} == {info.cls for info in METHODS.values()}
+    assert set(names) == set(METHODS) | {f"{m}-{v}" for m, info in METHODS.items() for v in info.variants}
     with pytest.raises(ValueError, match="optimizer must be one of"):
         resolve_optimizer("lion")
     with pytest.raises(ValueError, match="not a class of torch.optim"):
         resolve_optimizer("torch.lion")
+    with pytest.raises(ValueError, match="needs a closure"):
+        resolve_optimizer("torch.lbfgs")
 
 
 def test_make_optimizer_maps_betas_to_each_signature():
     p = [torch.nn.Parameter(torch.zeros(3))]
-    opt, info = make_optimizer("torch.rmsprop", p, lr=0.1, beta2=0.95)
+    opt, ctl, info = make_optimizer("torch.rmsprop", p, lr=0.1, beta2=0.95)
     assert opt.defaults["alpha"] == 0.95 and info["class"] == "torch.optim.rmsprop.RMSprop"
-    opt, info = make_optimizer("torch.sgd", p, lr=0.1)
-    assert info["kwargs"] == {"lr": 0.1}
-    opt, info = make_optimizer("torch.amsgrad", p, lr=0.1, beta1=0.8, beta2=0.9)
+    opt, ctl, info = make_optimizer("torch.sgd", p, lr=0.1)
+    assert info["kwargs"] == {"lr": 0.1} and ctl is not None and not info["bias_correction"]
+    opt, ctl, info = make_optimizer("torch.amsgrad", p, lr=0.1, beta1=0.8, beta2=0.9)
     assert opt.defaults["amsgrad"] and opt.defaults["betas"] == (0.8, 0.9)
-    with pytest.raises(ValueError, match="bias_correction=False needs"):
-        make_optimizer("torch.sgd", p, lr=0.1, bias_correction=False)
+    with pytest.raises(ValueError, match="has no bias correction"):
+        make_optimizer("torch.sgd", p, lr=0.1, bias_correction=True)
+    opt, ctl, info = make_optimizer("adam", p, lr=0.1, beta2=0.99)
+    assert ctl is None and info["param_groups"][0]["betas"] == [0.9, 0.99]
 
 
 def _reference_no_bias_correction(x0, grads_fn, steps, lr, b1, b2, eps, amsgrad):
@@ -161,8 +171,6 @@ def _reference_no_bias_correction(x0, grads_fn, steps, lr, b1, b2, eps, amsgrad)
 @pytest.mark.parametrize("name, amsgrad", [("torch.adam", False), ("torch.amsgrad", True), ("adam", False),
                                            ("amsgrad", True)])
 def test_bias_correction_off_is_the_uncorrected_update(name, amsgrad):
-    if not name.startswith("torch."):
-        pytest.importorskip("adaptive_methods.methods")
     target = torch.linspace(-1, 1, 7, dtype=torch.float64)
 
     def grad(x):
@@ -170,12 +178,12 @@ def test_bias_correction_off_is_the_uncorrected_update(name, amsgrad):
 
     x0 = torch.full((7,), 0.5, dtype=torch.float64)
     p = torch.nn.Parameter(x0.clone())
-    opt, info = make_optimizer(name, [p], lr=0.01, beta1=0.9, beta2=0.99, eps=1e-3, bias_correction=False)
-    assert info["bias_correction_mode"] in ("native", "rescaled-lr-eps")
-    ctl = StepController(opt, lr=0.01, schedule="constant", bias_correction_mode=info["bias_correction_mode"],
-                         beta1=0.9, beta2=0.99, eps=1e-3)
+    opt, ctl, info = make_optimizer(name, [p], lr=0.01, beta1=0.9, beta2=0.99, eps=1e-3, bias_correction=False)
+    assert info["bias_correction_mode"] == ("rescaled-lr-eps" if name.startswith("torch.") else "native")
+    assert info["bias_correction"] is False
     for t in range(1, 41):
-        ctl.before_step(t)
+        if ctl is not None:
+            ctl.before_step(t)
         opt.zero_grad()
         p.grad = grad(p.detach())
         opt.step()
@@ -191,6 +199,11 @@ def test_step_controller_schedules():
     assert StepController(opt, lr=0.5).before_step(9) == 0.5
     with pytest.raises(ValueError, match="schedule must be"):
         StepController(opt, lr=0.5, schedule="cosine")
+    with pytest.raises(ValueError, match="exact only for Adam's update form"):
+        StepController(opt, lr=0.5, bias_correction_mode="rescaled-lr-eps")
+    decayed = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1.0, weight_decay=0.1)
+    with pytest.raises(ValueError, match="weight_decay"):
+        StepController(decayed, lr=0.5, bias_correction_mode="rescaled-lr-eps")
     with pytest.raises(ValueError, match="t must be >= 1"):
         ctl.before_step(0)
 
@@ -199,11 +212,13 @@ def test_step_controller_schedules():
 
 @pytest.mark.parametrize("kw, exc, match", [
     (dict(lr=0.0), ValueError, "lr must be a finite number > 0, got 0.0"),
-    (dict(beta2=1.0), ValueError, r"beta2 must be in \[0, 1\), got 1.0"),
+    (dict(beta2=1.0), ValueError, r"beta2 must be a number in \[0, 1\) or None \(the method.s own\), got 1.0"),
     (dict(batch_size=0), ValueError, "batch_size must be a positive int"),
-    (dict(schedule="cosine"), ValueError, "schedule must be 'constant' or 'inv_sqrt'"),
+    (dict(schedule="cosine"), ValueError, r"schedule must be one of \('constant', 'inv_sqrt'\)"),
+    (dict(eps=math.inf), ValueError, "eps must be a finite number >= 0"),
+    (dict(validation_size=-1), ValueError, "validation_size must be an int >= 0"),
     (dict(seed=-1), ValueError, "seed must be an int >= 0"),
-    (dict(bias_correction="no"), TypeError, "bias_correction must be a bool"),
+    (dict(bias_correction="no"), TypeError, "bias_correction must be True, False or None"),
 ])
 def test_config_validation(kw, exc, match):
     with pytest.raises(exc, match=match):
@@ -213,8 +228,13 @@ def test_config_validation(kw, exc, match):
 def test_config_round_trip_and_run_id():
     c = RunConfig(model="mlp", optimizer="torch.amsgrad", lr=3e-4, beta2=0.99, bias_correction=False, seed=4)
     assert RunConfig.from_dict(c.to_dict()) == c
-    assert c.run_id == "mlp_fashion-mnist_torch_amsgrad_lr0.0003_b1-0.9_b2-0.99_nobc_constant_s4"
+    assert c.run_id.startswith("mlp_fashion-mnist_torch_amsgrad_lr0.0003_b2-0.99_nobc_s4_")
     assert c.replace(device="cuda", threads=3).identity() == c.identity()
+    assert c.replace(device="cuda", threads=3).run_id == c.run_id
+    # every identity field is in the name's digest (issue 12, case 4)
+    assert len({c.replace(**{k: v}).run_id for k, v in dict(
+        epochs=2, max_steps=5, batch_size=64, eps=1e-7, train_limit=9, test_limit=9, eval_train_limit=9,
+        validation_size=0, log_every=7, beta1=0.8).items()} | {c.run_id}) == 11
     with pytest.raises(ValueError, match="unknown configuration fields"):
         RunConfig.from_dict({"model": "mlp", "momentum": 0.9})
 
@@ -238,12 +258,13 @@ def test_training_learns_and_logs(data_root, tmp_path):
     c = cfg(data_root, model="mlp", lr=3e-3, epochs=4)
     result = train(c, out_dir=tmp_path / "out", progress=False)
     m = result["metrics"]
-    assert m["step"][0] == 0 and m["step"][-1] == 4 * 7 == result["final"]["step"]
+    assert m["step"][0] == 0 and m["step"][-1] == 4 * 6 == result["final"]["step"]
     assert m["step"] == sorted(set(m["step"]))
     assert m["test_loss"][-1] < m["test_loss"][0] and result["final"]["test_acc"] > 0.5
     assert all(a is None for a in m["alpha"][:1]) and m["alpha"][-1] == 3e-3
     assert result["dataset"]["train"]["name"] == "Fashion-MNIST"
-    assert result["dataset"]["train"]["size"] == 203 and result["steps"]["per_epoch"] == 7
+    assert result["dataset"]["train"]["size"] == 203 - 33 and result["steps"]["per_epoch"] == 6
+    assert result["dataset"]["validation"]["size"] == 33 and result["final"]["val_acc"] > 0.5
 
 
 def test_inv_sqrt_schedule_is_logged(data_root):
@@ -263,13 +284,11 @@ def test_training_is_deterministic(data_root):
 @pytest.mark.parametrize("model, optimizer, bc, stop", [
     ("logreg", "torch.adam", True, 5),
     ("mlp", "torch.amsgrad", False, 8),
-    ("mlp", "amsgrad", True, 13),
+    ("mlp", "amsgrad", True, 11),
     ("cifarnet", "adam", True, 3),
 ])
 def test_stop_and_resume_is_bit_identical(data_root, tmp_path, model, optimizer, bc, stop):
     """A run stopped half-way and resumed ends exactly where an uninterrupted run ends."""
-    if not optimizer.startswith("torch."):
-        pytest.importorskip("adaptive_methods.methods")
     extra = dict(max_steps=8, batch_size=16, eval_train_limit=32) if model == "cifarnet" else {}
     c = cfg(data_root, model=model, optimizer=optimizer, bias_correction=bc, lr=2e-3, **extra)
     whole = train(c, progress=False)
@@ -290,7 +309,7 @@ def test_resume_refuses_another_configuration(data_root, tmp_path):
         train(c, checkpoint_dir=tmp_path, stop_after=3, progress=False)
     other = c.replace(eval_train_limit=50)
     (tmp_path / f"{other.run_id}.pt").write_bytes((tmp_path / f"{c.run_id}.pt").read_bytes())
-    with pytest.raises(ValueError, match=r"another configuration.*eval_train_limit"):
+    with pytest.raises(CheckpointError, match=r"another run.*config.eval_train_limit: 100 -> 50.*--fresh"):
         train(other, checkpoint_dir=tmp_path, progress=False)
 
 
@@ -339,6 +358,7 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(data_root, tmp_path):
     c = cfg(data_root, batch_size=8, epochs=60, log_every=25, eval_train_limit=50, lr=0.01)
     whole = train(c, progress=False)
     assert resumed["config"] == json.loads(json.dumps(c.to_dict()))
+    assert resumed["identity"]["threads"] == 1
     assert resumed["parameters_sha256"] == whole["parameters_sha256"]
     assert same_history(resumed["metrics"], whole["metrics"])
 
@@ -352,6 +372,8 @@ def test_result_file_has_the_provenance(data_root, tmp_path):
     saved = json.loads(files[0].read_text())
     assert saved["schema"] == SCHEMA and saved["experiment"] == "unit" and saved["command"] == "pytest"
     assert saved["config"]["lr"] == 1e-3 and saved["config"]["model"] == "logreg"
+    assert saved["identity"]["data"]["train"] == sorted(f["sha256"] for f in saved["dataset"]["train"]["files"])
+    assert saved["optimizer"]["param_groups"][0]["betas"] == [0.9, 0.999]
     env = saved["environment"]
     assert env["torch"] == torch.__version__ and env["numpy"] == np.__version__ and env["python"]
     assert env["device"] == "cpu" and env["device_name"]
@@ -369,12 +391,13 @@ def test_atomic_write_refuses_nan_and_keeps_the_old_file(tmp_path):
     assert json.loads(path.read_text()) == {"a": 1} and len(list(tmp_path.iterdir())) == 1
 
 
-def fake_result(opt, lr, seed, acc, bc=True):
-    c = RunConfig(optimizer=opt, lr=lr, seed=seed, bias_correction=bc)
+def fake_result(opt, lr, seed, acc, bc=True, **config):
+    c = RunConfig(optimizer=opt, lr=lr, seed=seed, bias_correction=bc, beta2=0.999, **config)
     return {"schema": SCHEMA, "experiment": "x", "run_id": c.run_id, "config": c.to_dict(),
             "dataset": {"train": {"name": "Fashion-MNIST"}},
             "metrics": {"step": [0, 10, 20], "test_loss": [2.3, 1.5 - seed / 10, None if acc <= 0.7 else 1 - acc]},
-            "final": {"test_acc": acc, "test_loss": 1 - acc, "train_loss": 1 - acc, "diverged": False}}
+            "final": {"test_acc": acc, "test_loss": 1 - acc, "train_loss": 1 - acc, "val_acc": acc - 0.01,
+                      "diverged": False}}
 
 
 def test_summaries_and_best_configurations(tmp_path):
@@ -390,6 +413,7 @@ def test_summaries_and_best_configurations(tmp_path):
     adam = next(r for r in rows if r["optimizer"] == "adam" and r["lr"] == 1e-3)
     assert adam["test_acc"]["mean"] == pytest.approx(0.81) and adam["test_acc"]["std"] == pytest.approx(0.01)
     assert adam["seeds"] == [0, 1, 2] and adam["test_acc"]["n"] == 3
+    rows = summary_table(loaded, by=("optimizer", "lr"), metrics=("val_acc", "test_acc", "test_loss", "train_loss"))
     best = best_configurations(rows, per=("optimizer",))
     assert [(b["optimizer"], b["lr"]) for b in best] == [("adam", 1e-3), ("amsgrad", 1e-3)]
     table = format_table(best, ["optimizer", "lr"])
@@ -398,10 +422,10 @@ def test_summaries_and_best_configurations(tmp_path):
     assert "<th>step size</th>" in html and "<td>81.00 ± 1.00% (n=3)</td>" in html
     setting, group = tune(loaded, optimizer="adam", metric="train_loss")
     assert setting == {"lr": 1e-3, "beta2": 0.999} and len(group) == 3
-    assert tune(loaded, by=("lr",), optimizer="adam", metric="test_acc", maximize=True)[0] == {"lr": 1e-3}
+    assert tune(loaded, by=("lr",), optimizer="adam", metric="val_acc", maximize=True)[0] == {"lr": 1e-3}
     steps, mean, lo, hi = mean_curve(group, "test_loss")
     assert steps.tolist() == [0, 10, 20] and mean[1] == pytest.approx(1.4) and (lo[1], hi[1]) == (1.3, 1.5)
-    steps, mean, lo, hi = mean_curve(tune(loaded, optimizer="adam", by=("lr",), metric="test_acc")[1], "test_loss")
+    steps, mean, lo, hi = mean_curve(tune(loaded, optimizer="adam", by=("lr",), metric="val_acc")[1], "test_loss")
     assert math.isnan(mean[-1])  # a missing (diverged) value is a gap, not a number
     with pytest.raises(ValueError, match="no run matches"):
         tune(loaded, optimizer="sgd")
@@ -428,8 +452,10 @@ def test_grid_runs_in_parallel_and_skips_done_runs(data_root, tmp_path):
     lines = []
     summary = run_grid(configs, tmp_path / "out", checkpoint_dir=tmp_path / "ck", workers=2, threads=1,
                        experiment="t", log=lines.append)
-    assert summary["finished"] == 2 and not summary["failed"] and not pending_runs(configs, tmp_path / "out")
-    again = run_grid(configs, tmp_path / "out", checkpoint_dir=tmp_path / "ck", workers=2, log=lines.append)
+    assert summary["finished"] == 2 and not summary["failed"]
+    assert not pending_runs([c.replace(threads=1) for c in configs], tmp_path / "out")
+    again = run_grid(configs, tmp_path / "out", checkpoint_dir=tmp_path / "ck", workers=2, threads=1,
+                     log=lines.append)
     assert again["finished"] == 0 and "2 already done, 0 to run" in "".join(lines)
 
 
@@ -453,4 +479,6 @@ def test_cli_run_summarize_and_skip(data_root, tmp_path, capsys):
     assert main(["grid", "--preset", "fashion-cifarnet", "--list", "--seeds", "0", "--bias-correction", "on"]) == 0
     assert capsys.readouterr().out.strip().endswith("12 runs -> results/fashion-mnist/cifarnet")
     assert main(["presets"]) == 0 and "fashion-mlp" in capsys.readouterr().out
-    assert main(["grid", "--preset", "nope"]) == 2
+    with pytest.raises(SystemExit) as usage:
+        main(["grid", "--preset", "nope"])
+    assert usage.value.code == 2

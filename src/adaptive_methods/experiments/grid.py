@@ -1,5 +1,14 @@
 """Grids of runs: the presets of the book and a runner that runs them in parallel processes.
 
+Each run is a process of its own (``python -m adaptive_methods.experiments.worker``): a
+worker that dies (killed, out of memory) costs only its run, which is retried once from its
+checkpoint and then reported as failed while the grid goes on. The workers die with the
+grid's main process (Linux's parent-death signal, and a watch on the parent elsewhere), so
+a killed grid leaves nothing running. Before starting a run the grid claims it with a file
+``<out>/.claims/<run id>.claim`` created exclusively; a second grid on the same folder skips
+a run claimed by a live process and breaks the claim of a dead one, so two grids never do
+the same run twice.
+
 A preset fixes a base configuration and the axes to sweep. The paper's grid is
 learning rate x beta2 x optimizer (x seeds) (Reddi et al., Section 5); Korzeniowski's
 reproduction adds Adam's bias correction on/off. The book's presets sweep both at once,
@@ -10,16 +19,20 @@ grid stopped early has whole seeds done: bias correction on first, then seed by 
 from __future__ import annotations
 
 import itertools
-import multiprocessing as mp
+import json
 import os
+import socket
+import subprocess
+import sys
+import tempfile
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .training import RunConfig, checkpoint_path, result_path
+from .config import RunConfig
+from .training import checkpoint_path, expected_identity, is_done, result_path
 
-__all__ = ["GridSpec", "PRESETS", "expand", "run_grid", "pending_runs"]
+__all__ = ["GridSpec", "PRESETS", "expand", "run_grid", "pending_runs", "Claim"]
 
 # Korzeniowski's learning rates; with alpha/sqrt(t) the logistic regression's step is
 # already 70 to 100 times smaller at the end of the run, so its grid sits a decade higher.
@@ -70,6 +83,13 @@ PRESETS["fashion-cifarnet-cpu"] = GridSpec(
     dict(optimizer=["adam", "amsgrad"], lr=[1e-4, 1e-3], beta2=[0.999], bias_correction=[True], seed=[0]),
     "CIFARNET on full Fashion-MNIST, 2 epochs, alpha in {1e-4, 1e-3}, beta2 0.999, one seed: "
     "what a CPU affords while fashion-cifarnet waits for a GPU.", "results/fashion-mnist/cifarnet-cpu")
+PRESETS["fashion-logreg-validation"] = GridSpec(
+    "fashion-logreg-validation",
+    _full("logreg", "fashion-mnist", "inv_sqrt", [], 20, [])[0],
+    dict(optimizer=["adam", "amsgrad"], lr=[1e-2, 1e-1, 1.0], beta2=[0.999], bias_correction=[True], seed=[0, 1, 2]),
+    "Logistic regression on Fashion-MNIST (50,000 training images, 10,000 held out for validation), "
+    "alpha/sqrt(t), 20 epochs, bias correction on, beta2 0.999, 3 seeds: a grid small enough for a CPU, "
+    "selected on the validation split.", "results/fashion-mnist/logreg-validation")
 _add("mnist-logreg", _full("logreg", "mnist", "inv_sqrt", _LR_INV_SQRT, 20, range(3)),
      "Logistic regression on full MNIST (needs the MNIST files or internet).", "results/mnist/logreg")
 _add("mnist-mlp", _full("mlp", "mnist", "constant", _LR_CONSTANT, 20, range(3)),
@@ -108,84 +128,238 @@ def expand(spec: GridSpec) -> list[RunConfig]:
 
 
 def pending_runs(configs: list[RunConfig], out_dir) -> list[RunConfig]:
-    """The configurations that have no result file yet."""
-    return [c for c in configs if not result_path(out_dir, c).is_file()]
+    """The configurations that have no result of exactly that run (same identity) yet."""
+    return [c for c in configs if not is_done(c, out_dir)]
 
 
-def _worker(config_dict: dict, out_dir: str, checkpoint_dir: str, experiment: str, command: str, threads: int):
-    import torch
-    import warnings
+# ----------------------------------------------------------------------------- claims
 
-    from .training import train
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (Linux clock ticks since boot), to tell it from a later
+    process that got the same pid; None where /proc does not say."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
 
-    torch.set_num_threads(threads)
-    config = RunConfig.from_dict(config_dict)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        result = train(config, out_dir=out_dir, checkpoint_dir=checkpoint_dir, progress=False,
-                       experiment=experiment, command=command)
-    return config.run_id, result["final"], result["wall_time_s"]
+
+class Claim:
+    """An exclusive claim on one run of a results folder, held by a live process."""
+
+    def __init__(self, out_dir, run_id: str):
+        self.path = Path(out_dir) / ".claims" / f"{run_id}.claim"
+        self.held = False
+
+    def _holder(self) -> dict | None:
+        try:
+            return json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _holder_alive(self, holder: dict | None) -> bool:
+        if holder is None:
+            # being written right now, or a crash between create and write: young means alive
+            try:
+                return time.time() - self.path.stat().st_mtime < 10
+            except OSError:
+                return False
+        if holder.get("host") != socket.gethostname():
+            return True  # cannot tell; another machine's grid keeps its claims
+        pid = int(holder["pid"])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return holder.get("start") is None or holder["start"] == _process_start(pid)
+
+    def acquire(self) -> bool:
+        """Claim the run; False when a live process holds it. A dead holder's claim is broken."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if self._holder_alive(self._holder()):
+                    return False
+                self.path.unlink(missing_ok=True)  # broken: its process is gone
+                continue
+            with os.fdopen(fd, "w") as fh:
+                json.dump({"pid": os.getpid(), "start": _process_start(os.getpid()), "host": socket.gethostname(),
+                           "since": time.time()}, fh)
+            self.held = True
+            return True
+        return False
+
+    def release(self) -> None:
+        if self.held:
+            self.path.unlink(missing_ok=True)
+            self.held = False
+
+
+# ----------------------------------------------------------------------------- workers
+
+def _start_worker(config: RunConfig, out_dir: Path, checkpoint_dir: Path, experiment: str, command: str,
+                  log_dir: Path, resume: bool):
+    job = {"config": config.to_dict(), "out_dir": str(out_dir), "checkpoint_dir": str(checkpoint_dir),
+           "experiment": experiment, "command": command, "parent": os.getpid(), "resume": resume}
+    log = tempfile.NamedTemporaryFile(prefix=f"{config.run_id}.", suffix=".log", dir=log_dir, delete=False)
+    proc = subprocess.Popen([sys.executable, "-m", "adaptive_methods.experiments.worker", json.dumps(job)],
+                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+    log.close()
+    return proc, Path(log.name)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL this process when the grid's main process dies."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    return lines[-1][:500] if lines else ""
+
+
+def _outcome(proc, log_path: Path, config: RunConfig, out_dir: Path) -> tuple[str, str]:
+    """("done" | "failed" | "killed", message) of a finished worker."""
+    code = proc.returncode
+    if code == 0 and result_path(out_dir, config).is_file():
+        return "done", ""
+    if code is not None and code < 0:
+        return "killed", f"worker killed by signal {-code}"
+    return "failed", _last_line(log_path) or f"worker exited with status {code}"
+
+
+def _check_budget(time_budget_s) -> None:
+    if time_budget_s is not None and (isinstance(time_budget_s, bool) or not isinstance(time_budget_s, (int, float))
+                                      or not time_budget_s > 0):
+        raise ValueError(f"time_budget_s must be a number > 0 or None, got {time_budget_s!r}")
 
 
 def run_grid(configs: list[RunConfig], out_dir, *, checkpoint_dir=None, workers: int = 1, threads: int | None = None,
              experiment: str = "grid", command: str = "", time_budget_s: float | None = None, progress: bool = True,
-             log=print) -> dict:
-    """Run the configurations that have no result yet; returns counts and wall time.
+             log=print, fresh: bool = False) -> dict:
+    """Run the configurations that have no result of exactly that run yet; returns counts.
 
     ``workers`` processes run at once (``threads`` torch threads each; by default the CPU
-    count divided by the workers). ``time_budget_s``: start no new run after this long;
-    runs in flight finish, so a rerun of the same command picks up where this one stopped.
+    count divided by the workers; the thread count is part of each run's identity).
+    ``time_budget_s``: start no new run after this long; runs in flight finish, so a rerun of
+    the same command picks up where this one stopped. A worker that dies is retried once
+    (resuming from its checkpoint), then reported under ``failed``. ``fresh``: start every
+    run afresh, ignoring checkpoints (a checkpoint of another run is otherwise refused).
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
+    _check_budget(time_budget_s)
     out_dir = Path(out_dir)
-    if checkpoint_dir is None:
-        checkpoint_dir = Path("results") / "scratch" / "checkpoints" / experiment
-    checkpoint_dir = Path(checkpoint_dir)
+    checkpoint_dir = Path(checkpoint_dir or Path("results") / "scratch" / "checkpoints" / experiment)
+    threads = threads or max(1, (os.cpu_count() or 1) // workers)
+    configs = [c.replace(threads=threads) for c in configs]
     todo = pending_runs(configs, out_dir)
     done_before = len(configs) - len(todo)
-    threads = threads or max(1, (os.cpu_count() or 1) // workers)
     log(f"grid {experiment}: {len(configs)} runs, {done_before} already done, {len(todo)} to run "
         f"with {workers} worker(s) x {threads} thread(s); results in {out_dir}")
-    start = time.perf_counter()
-    finished, failed = 0, []
-    if not todo:
-        log(f"grid {experiment}: nothing to run")
-        return {"total": len(configs), "finished": 0, "failed": [], "remaining": 0, "wall_time_s": 0.0,
-                "checkpoints": []}
-    ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        queue = list(todo)
-        running = {}
-        while queue or running:
-            while queue and len(running) < workers:
-                if time_budget_s is not None and time.perf_counter() - start > time_budget_s:
-                    log(f"time budget of {time_budget_s:.0f} s used: {len(queue)} runs not started")
-                    queue.clear()
-                    break
-                cfg = queue.pop(0)
-                fut = pool.submit(_worker, cfg.to_dict(), str(out_dir), str(checkpoint_dir), experiment, command,
-                                  threads)
-                running[fut] = cfg
-            if not running:
-                break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in done:
-                cfg = running.pop(fut)
-                try:
-                    run_id, final, wall = fut.result()
-                    finished += 1
-                    if progress:
-                        acc = final["test_acc"]
-                        log(f"[{done_before + finished}/{len(configs)}] {run_id}: test acc {acc:.4f}, "
-                            f"{wall:.1f} s{' (diverged)' if final['diverged'] else ''}")
-                except Exception as exc:  # a failed run is reported and the grid goes on
-                    failed.append((cfg.run_id, f"{type(exc).__name__}: {exc}"))
-                    log(f"FAILED {cfg.run_id}: {type(exc).__name__}: {exc}")
-    wall = time.perf_counter() - start
+    state = _GridState(configs, out_dir, checkpoint_dir, experiment, command, workers, done_before, progress, log,
+                       fresh)
+    state.run(todo, time_budget_s)
     remaining = len(pending_runs(configs, out_dir))
-    log(f"grid {experiment}: {finished} runs finished, {len(failed)} failed, {remaining} still to run, "
-        f"{wall:.1f} s wall time")
-    return {"total": len(configs), "finished": finished, "failed": failed, "remaining": remaining,
-            "wall_time_s": wall, "checkpoints": [str(checkpoint_path(checkpoint_dir, c)) for c in configs
-                                                 if checkpoint_path(checkpoint_dir, c).is_file()]}
+    log(f"grid {experiment}: {state.finished} runs finished, {len(state.failed)} failed, {len(state.skipped)} "
+        f"claimed by another grid, {remaining} still to run, {state.wall:.1f} s wall time")
+    return {"total": len(configs), "finished": state.finished, "failed": state.failed, "skipped": state.skipped,
+            "remaining": remaining, "wall_time_s": state.wall,
+            "checkpoints": [str(checkpoint_path(checkpoint_dir, c)) for c in configs
+                            if checkpoint_path(checkpoint_dir, c).is_file()]}
+
+
+@dataclass
+class _GridState:
+    configs: list
+    out_dir: Path
+    checkpoint_dir: Path
+    experiment: str
+    command: str
+    workers: int
+    done_before: int
+    progress: bool
+    log: object
+    fresh: bool = False
+    finished: int = 0
+    failed: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    wall: float = 0.0
+
+    def run(self, todo: list[RunConfig], time_budget_s) -> None:
+        if not todo:
+            self.log(f"grid {self.experiment}: nothing to run")
+            return
+        for folder in (self.out_dir, self.checkpoint_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        queue = [(c, 0) for c in todo]
+        running: dict = {}
+        with tempfile.TemporaryDirectory(prefix=".grid-logs-", dir=self.checkpoint_dir) as log_dir:
+            try:
+                while queue or running:
+                    while queue and len(running) < self.workers:
+                        if time_budget_s is not None and time.perf_counter() - start > time_budget_s:
+                            self.log(f"time budget of {time_budget_s:g} s used: {len(queue)} runs not started")
+                            queue.clear()
+                            break
+                        self._start(queue.pop(0), running, Path(log_dir))
+                    if not running:
+                        break
+                    time.sleep(0.05)
+                    for proc in [p for p in running if p.poll() is not None]:
+                        self._finish(proc, running.pop(proc), queue)
+            finally:
+                for proc, (_, _, claim, _) in running.items():
+                    proc.kill()
+                    proc.wait()
+                    claim.release()
+        self.wall = time.perf_counter() - start
+
+    def _start(self, item, running: dict, log_dir: Path) -> None:
+        config, attempt = item
+        claim = Claim(self.out_dir, config.run_id)
+        if not claim.acquire():
+            self.skipped.append(config.run_id)
+            self.log(f"skipped {config.run_id}: claimed by another grid ({claim.path})")
+            return
+        if attempt == 0 and is_done(config, self.out_dir, expected_identity(config)):
+            claim.release()  # finished by another grid since this one looked
+            return
+        # a retry resumes from the checkpoint its killed attempt left, even in a fresh grid
+        proc, log_path = _start_worker(config, self.out_dir, self.checkpoint_dir, self.experiment, self.command,
+                                       log_dir, resume=not self.fresh or attempt > 0)
+        running[proc] = (config, attempt, claim, log_path)
+
+    def _finish(self, proc, entry, queue: list) -> None:
+        config, attempt, claim, log_path = entry
+        status, message = _outcome(proc, log_path, config, self.out_dir)
+        claim.release()
+        if status == "done":
+            self.finished += 1
+            if self.progress:
+                final = json.loads(result_path(self.out_dir, config).read_text())["final"]
+                self.log(f"[{self.done_before + self.finished}/{len(self.configs)}] {config.run_id}: val acc "
+                         f"{_percent(final.get('val_acc'))}, test acc {_percent(final['test_acc'])}"
+                         f"{' (diverged)' if final['diverged'] else ''}")
+        elif status == "killed" and attempt == 0:
+            self.log(f"{config.run_id}: {message}; retrying it once (from its checkpoint)")
+            queue.insert(0, (config, 1))
+        else:
+            self.failed.append((config.run_id, message))
+            self.log(f"FAILED {config.run_id}: {message}")
+
+
+def _percent(value) -> str:
+    return "-" if value is None else f"{100 * value:.2f}%"

@@ -22,6 +22,9 @@ import torch
 
 __all__ = [
     "SCHEMA",
+    "ResultFileError",
+    "read_result",
+    "differing_fields",
     "atomic_write_bytes",
     "atomic_write_json",
     "environment_info",
@@ -30,12 +33,16 @@ __all__ = [
     "group_results",
     "summary_table",
     "best_configurations",
+    "table_columns",
+    "SELECTION_METRICS",
     "format_table",
     "mean_curve",
     "tune",
 ]
 
-SCHEMA = "adaptive-methods/experiment-result/1"
+SCHEMA = "adaptive-methods/experiment-result/2"
+#: result files written before runs had an identity and a validation split (still readable)
+OLD_SCHEMAS = ("adaptive-methods/experiment-result/1",)
 _REPO = Path(__file__).resolve().parents[3]
 
 
@@ -121,40 +128,139 @@ def _cpu_name() -> str:
 
 # --------------------------------------------------------------------------- reading
 
+class ResultFileError(ValueError):
+    """A result file that cannot be read (truncated, not JSON, not a result)."""
+
+
+def read_result(path: str | os.PathLike) -> dict:
+    """One result file; a broken one raises :class:`ResultFileError` naming it and the remedy."""
+    path = Path(path)
+    remedy = "delete it (or run with --force) to run it again"
+    try:
+        obj = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultFileError(f"{path}: not a readable result file ({type(exc).__name__}: {exc}); {remedy}") from exc
+    if not isinstance(obj, dict) or obj.get("schema") not in (SCHEMA, *OLD_SCHEMAS):
+        raise ResultFileError(f"{path}: not a result file of this package (schema "
+                              f"{obj.get('schema') if isinstance(obj, dict) else None!r}, expected {SCHEMA!r}); {remedy}")
+    missing = [k for k in ("run_id", "config", "final", "metrics") if k not in obj]
+    if missing:
+        raise ResultFileError(f"{path}: result file lacks {', '.join(missing)}; {remedy}")
+    return obj
+
+
 def load_results(*folders: str | os.PathLike) -> list[dict]:
-    """Every result file (``*.json`` with our schema) under the folders, sorted by run id."""
+    """Every result file (``*.json`` with our schema) under the folders, sorted by run id;
+    other JSON files are skipped, a broken result file raises :class:`ResultFileError`."""
     out = []
     for folder in folders:
         for path in sorted(Path(folder).rglob("*.json")):
             try:
                 obj = json.loads(path.read_text())
-            except (OSError, json.JSONDecodeError) as exc:
-                raise ValueError(f"{path}: not a readable JSON result file: {exc}") from exc
-            if isinstance(obj, dict) and obj.get("schema") == SCHEMA:
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise ResultFileError(f"{path}: not a readable JSON file ({type(exc).__name__}: {exc}); delete it "
+                                      f"or run its configuration again") from exc
+            if isinstance(obj, dict) and obj.get("schema") in (SCHEMA, *OLD_SCHEMAS):
+                obj = read_result(path)
                 obj["_path"] = str(path)
                 out.append(obj)
     return sorted(out, key=lambda r: (r["experiment"], r["run_id"]))
 
 
 _KEY_FIELDS = ("model", "dataset", "optimizer", "lr", "beta1", "beta2", "bias_correction", "schedule", "eps")
+# what the optimizer really ran, read back from it (schema 2); shown under these names
+_RAN = {"ran.class": ("optimizer", "class"), "ran.schedule": ("optimizer", "schedule"),
+        "ran.bias_correction": ("optimizer", "bias_correction")}
+_NEVER_GROUPED = ("seed", "device", "threads", "data_root", "download", "checkpoint_every", "accept_unpinned_data")
+
+
+def _hashable(value):
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
 
 
 def _value(result: dict, name: str):
     if name == "dataset":
         return result["dataset"]["train"]["name"]
+    if name == "data_sha256":
+        return _hashable(result.get("identity", {}).get("data")) or _hashable(
+            sorted(f["sha256"] for f in result["dataset"]["train"].get("files", [])))
+    if name in ("threads", "device_type", "world_size") and "identity" in result:
+        return result["identity"][name]
+    if name.startswith("optimizer_kwargs.") and "optimizer_kwargs" in result["config"]:
+        return _hashable(result["config"]["optimizer_kwargs"].get(name.split(".", 1)[1]))
+    if name in _RAN:
+        section, key = _RAN[name]
+        return _hashable(result.get(section, {}).get(key))
+    if name.startswith("ran.group"):
+        index, key = name[len("ran.group"):].split(".", 1)
+        groups = result.get("optimizer", {}).get("param_groups") or []
+        return _hashable(groups[int(index)].get(key)) if int(index) < len(groups) else None
     if name in result["config"]:
-        return result["config"][name]
+        return _hashable(result["config"][name])
     if name in result["final"]:
         return result["final"][name]
     raise KeyError(f"result {result['run_id']} has no field {name!r}")
 
 
-def group_results(results: Iterable[dict], by: Sequence[str] = _KEY_FIELDS) -> dict[tuple, list[dict]]:
-    """Results with equal ``by`` fields (all but the seed, by default) grouped together."""
+def _candidate_fields(results: Sequence[dict]) -> list[str]:
+    names = []
+    for r in results:
+        groups = r.get("optimizer", {}).get("param_groups") or []
+        ran = [f"ran.group{i}.{k}" for i, g in enumerate(groups) for k in g]
+        for k in list(r["config"]) + ["data_sha256", "threads", "device_type", "world_size", *_RAN, *ran]:
+            if k == "optimizer_kwargs":
+                names += [f"optimizer_kwargs.{key}" for key in r["config"][k]]
+            elif k not in _NEVER_GROUPED and k not in names:
+                names.append(k)
+    return list(dict.fromkeys(names))
+
+
+def differing_fields(results: Sequence[dict]) -> list[str]:
+    """Every configuration field (and what ran: data hashes, threads, the optimizer's
+    hyperparameters read back) whose value is not the same in all results, the seed aside."""
+    results = list(results)
+    out = []
+    for name in _candidate_fields(results):
+        values = set()
+        for r in results:
+            try:
+                values.add(_value(r, name))
+            except KeyError:
+                values.add(None)
+        if len(values) > 1:
+            out.append(name)
+    return out
+
+
+def group_results(results: Iterable[dict], by: Sequence[str] = _KEY_FIELDS, *,
+                  warn=None) -> dict[tuple, list[dict]]:
+    """Results grouped by the ``by`` fields and by every other field that differs between
+    them (so runs of different configurations are never merged), the seed aside. The keys
+    are tuples of the ``by`` fields' values, followed by the other differing fields' values.
+    ``warn(message)`` is called for every group in which a seed occurs twice."""
+    results = list(results)
+    extra = [f for f in differing_fields(results) if f not in by]
     groups: dict[tuple, list[dict]] = {}
     for r in results:
-        groups.setdefault(tuple(_value(r, k) for k in by), []).append(r)
+        key = tuple(_value(r, k) for k in by) + tuple(_value(r, k) for k in extra)
+        groups.setdefault(key, []).append(r)
+    for key, group in groups.items():
+        seeds = [int(r["config"]["seed"]) for r in group]
+        if len(set(seeds)) < len(seeds):
+            message = (f"seeds repeat within the group {dict(zip(list(by) + extra, key))}: {sorted(seeds)}; the "
+                       f"same run was made twice (files {sorted(r.get('_path', r['run_id']) for r in group)})")
+            (warn or _warn)(message)
     return groups
+
+
+def _warn(message: str) -> None:
+    import warnings
+
+    warnings.warn(message, stacklevel=3)
 
 
 def _stats(values: list[float]) -> dict:
@@ -168,26 +274,61 @@ def _stats(values: list[float]) -> dict:
     }
 
 
+def _final(result: dict, metric: str) -> float:
+    """A final metric as a number: a diverged loss (null) is inf, a metric the run did not
+    record (no validation split) is NaN."""
+    if metric not in result["final"]:
+        return math.nan
+    value = result["final"][metric]
+    if value is None:
+        return math.nan if metric.endswith("acc") else math.inf
+    return float(value)
+
+
 def summary_table(results: Iterable[dict], by: Sequence[str] = _KEY_FIELDS,
-                  metrics: Sequence[str] = ("test_acc", "test_loss", "train_loss")) -> list[dict]:
-    """One row per configuration: the ``by`` fields and mean/std/min/max/n over seeds of
-    each final metric. A run that diverged (its loss became non-finite, stored as ``null``)
-    enters with loss ``inf`` and the accuracy it really had, and the row counts it under
-    ``diverged``, so that a mean never hides a failed seed."""
+                  metrics: Sequence[str] = ("test_acc", "test_loss", "train_loss"), *, warn=None) -> list[dict]:
+    """One row per configuration: the ``by`` fields, every other field that differs between
+    the results (so nothing is merged), and mean/std/min/max/n over seeds of each final
+    metric. A run that diverged (its loss became non-finite, stored as ``null``) enters with
+    loss ``inf`` and the accuracy it really had, and the row counts it under ``diverged``,
+    so that a mean never hides a failed seed. ``warn``: see :func:`group_results`."""
+    results = list(results)
+    columns = list(by) + [f for f in differing_fields(results) if f not in by]
     rows = []
-    for key, group in group_results(results, by).items():
-        row = dict(zip(by, key))
+    for key, group in group_results(results, by, warn=warn).items():
+        row = dict(zip(columns, key))
         row["seeds"] = sorted(int(r["config"]["seed"]) for r in group)
         for m in metrics:
-            row[m] = _stats([math.inf if r["final"][m] is None else float(r["final"][m]) for r in group])
+            row[m] = _stats([_final(r, m) for r in group])
         row["diverged"] = sum(bool(r["final"].get("diverged")) for r in group)
         rows.append(row)
     return rows
 
 
-def best_configurations(rows: list[dict], *, per: Sequence[str] = ("optimizer",), metric: str = "test_acc",
-                        maximize: bool = True) -> list[dict]:
-    """For each value of the ``per`` fields, the row with the best mean ``metric``."""
+def table_columns(rows: list[dict], by: Sequence[str]) -> list[str]:
+    """The ``by`` columns, then the other configuration columns that :func:`summary_table` added."""
+    fields = [k for k in (rows[0] if rows else {}) if k not in ("seeds", "diverged") and not isinstance(rows[0][k], dict)]
+    return list(by) + [k for k in fields if k not in by]
+
+
+#: the metrics a model may be selected on: never the test split's
+SELECTION_METRICS = ("val_acc", "val_loss", "train_loss", "train_acc")
+
+
+def best_configurations(rows: list[dict], *, per: Sequence[str] = ("optimizer",), metric: str = "val_acc",
+                        maximize: bool | None = None) -> list[dict]:
+    """For each value of the ``per`` fields, the row with the best mean ``metric`` (an
+    accuracy is maximised, a loss minimised unless ``maximize`` says otherwise). Selecting
+    on the test split is refused: the test metrics of the selected rows are then an
+    estimate of new data, not the maximum of noisy values."""
+    if metric not in SELECTION_METRICS:
+        raise ValueError(f"metric must be one of {SELECTION_METRICS} (a selection never looks at the test split), "
+                         f"got {metric!r}")
+    if maximize is None:
+        maximize = metric.endswith("acc")
+    if rows and all(math.isnan(row[metric]["mean"]) for row in rows):
+        raise ValueError(f"no result has {metric!r}: these runs were made without a validation split; select on "
+                         f"train_loss, or run them again (a validation split is held out by default)")
     best: dict[tuple, dict] = {}
     for row in rows:
         key = tuple(row[p] for p in per)
@@ -225,18 +366,25 @@ def tune(results: Iterable[dict], *, by: Sequence[str] = ("lr", "beta2"), metric
          maximize: bool = False, **fixed) -> tuple[dict, list[dict]]:
     """The best setting of the ``by`` fields among the runs whose config matches ``fixed``
     (e.g. ``optimizer="adam", bias_correction=True``), judged by the mean over seeds of the
-    final ``metric``; returns ``(setting, runs of that setting)``."""
+    final ``metric`` (one of :data:`SELECTION_METRICS`: never the test split's); returns
+    ``(setting, runs of that setting)``."""
+    if metric not in SELECTION_METRICS:
+        raise ValueError(f"metric must be one of {SELECTION_METRICS} (a selection never looks at the test split), "
+                         f"got {metric!r}")
     chosen = [r for r in results if all(r["config"][k] == v for k, v in fixed.items())]
     if not chosen:
         raise ValueError(f"no run matches {fixed}")
     best_key, best_value, groups = None, None, group_results(chosen, by)
     for key, group in groups.items():
-        vals = [math.inf if r["final"][metric] is None else float(r["final"][metric]) for r in group]
-        value = float(np.mean(vals))
+        value = float(np.mean([_final(r, metric) for r in group]))
+        if math.isnan(value):
+            continue
         if maximize:
             value = -value
         if best_value is None or value < best_value:
             best_key, best_value = key, value
+    if best_key is None:
+        raise ValueError(f"no run matching {fixed} has {metric!r}")
     return dict(zip(by, best_key)), groups[best_key]
 
 
@@ -247,7 +395,7 @@ def _metric_cell(stats: dict, metric: str, percent: Sequence[str]) -> str:
 
 
 def format_table(rows: list[dict], columns: Sequence[str], *, metric_columns: Sequence[str] = ("test_acc",),
-                 percent: Sequence[str] = ("test_acc", "train_acc"), labels: dict | None = None,
+                 percent: Sequence[str] = ("test_acc", "train_acc", "val_acc"), labels: dict | None = None,
                  fmt: str = "markdown") -> str:
     """A table, one row per configuration: the ``columns`` as they are, each metric as
     ``mean ± std (n)`` over seeds. ``fmt``: ``"markdown"`` or ``"html"``."""

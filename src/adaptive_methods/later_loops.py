@@ -21,13 +21,13 @@ from __future__ import annotations
 import math
 import numpy as np
 
-from .later_methods import NADAM_MOMENTUM_DECAY, AdaBound
+from .later_methods import NADAM_MOMENTUM_DECAY
 from .registry import METHODS
 
 __all__ = ["LOOPED", "paper_loop"]
 
-#: The methods :func:`paper_loop` runs: the registered ones the simulator does not scan.
-LOOPED = tuple(name for name, info in METHODS.items() if info.recurrence is None)
+#: The methods :func:`paper_loop` runs: the registered ones that declare a loop kind.
+LOOPED = tuple(name for name, info in METHODS.items() if info.loop)
 
 
 def _per_row(name: str, value, rows: int, *, low: float, high: float, high_open: bool) -> np.ndarray:
@@ -77,8 +77,8 @@ def paper_loop(method: str, grads, *, alpha, beta1, beta2, x1=0.0, bounds=(-1.0,
         raise ValueError(f"bounds must satisfy lo < hi, got {bounds!r}")
     x = _per_row("x1", x1, B, low=lo, high=hi, high_open=False).copy()
     kwargs = METHODS[method].paper_kwargs(0.9, 0.99, None)
-    bounded = issubclass(METHODS[method].cls, AdaBound)  # AdaBound, and AMSBound with its running max
-    running_max = bounded and METHODS[method].cls.running_max
+    kind = METHODS[method].loop
+    bounded, running_max = kind in ("bounded", "bounded_max"), kind == "bounded_max"
 
     xs, inverse = np.empty((B, T + 1)), np.empty((B, T))
     xs[:, 0] = x
@@ -91,7 +91,7 @@ def paper_loop(method: str, grads, *, alpha, beta1, beta2, x1=0.0, bounds=(-1.0,
         gt = g[:, t - 1]
         alpha_t = alpha / math.sqrt(t)
         m = b1 * m + (1.0 - b1) * gt
-        if method == "yogi":
+        if kind == "sign_controlled":
             square = gt * gt
             v = v - (1.0 - b2) * np.sign(v - square) * square
             sqrt_v = np.sqrt(v)
@@ -104,12 +104,12 @@ def paper_loop(method: str, grads, *, alpha, beta1, beta2, x1=0.0, bounds=(-1.0,
             with np.errstate(divide="ignore"):
                 eta = np.clip(alpha / np.sqrt(vmax if running_max else v), low, high)
             step, inv = eta * m / alpha, math.sqrt(t) / eta
-        elif method == "adabelief":
+        elif kind == "belief":
             eps = kwargs["eps"]
             v = b2 * v + (1.0 - b2) * (gt - m) ** 2 + eps
             denom = np.sqrt(v) + eps
             step, inv = _divide(m, denom), denom / alpha_t
-        elif method == "radam":
+        elif kind == "rectified":
             v = b2 * v + (1.0 - b2) * gt * gt
             correction1, correction2 = 1.0 - b1_power, 1.0 - b2_power
             rho_t = rho_inf - 2.0 * t * b2_power / correction2
@@ -117,7 +117,7 @@ def paper_loop(method: str, grads, *, alpha, beta1, beta2, x1=0.0, bounds=(-1.0,
                 r = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
                 sqrt_v = np.where(rho_t > 5.0, np.sqrt(v) / (r * np.sqrt(correction2)), 1.0)
             step, inv = _divide(m / correction1, sqrt_v), sqrt_v * correction1 / alpha_t
-        elif method == "nadam":
+        elif kind == "nesterov":
             mu = b1 * (1.0 - 0.5 * 0.96 ** (t * NADAM_MOMENTUM_DECAY))
             mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * NADAM_MOMENTUM_DECAY))
             mu_product = mu_product * mu
@@ -125,7 +125,7 @@ def paper_loop(method: str, grads, *, alpha, beta1, beta2, x1=0.0, bounds=(-1.0,
             v = b2 * v + (1.0 - b2) * gt * gt
             denom = np.sqrt(v / (1.0 - b2_power))
             step, inv = _divide(look_ahead, denom), denom / alpha_t
-        elif method == "adamw":
+        elif kind == "decoupled_decay":
             v = b2 * v + (1.0 - b2) * gt * gt
             sqrt_v = np.sqrt(v)
             step, inv = _divide(m, sqrt_v) + kwargs["weight_decay"] * x, sqrt_v / alpha_t

@@ -23,7 +23,7 @@ from . import later_methods as _later
 from . import methods as _m
 from .framework import GenericAdaptive
 
-__all__ = ["Recurrence", "MethodInfo", "METHODS", "method", "FIRST_MOMENTS", "SECOND_MOMENTS"]
+__all__ = ["Recurrence", "MethodInfo", "METHODS", "method", "FIRST_MOMENTS", "SECOND_MOMENTS", "LOOP_KINDS"]
 
 #: First-moment recurrences the simulator scans: m_t = g_t, or the moving average
 #: m_t = beta1_t m_{t-1} + (1 - beta1_t) g_t with beta1_t = beta1 * beta1_decay^(t-1).
@@ -34,6 +34,12 @@ FIRST_MOMENTS = ("gradient", "moving_average")
 #: "moving_average" v_t = beta2 v_{t-1} + (1 - beta2) g_t^2;
 #: "running_max" vhat_t = max(vhat_{t-1}, v_t);
 #: "rescaled_running_max" vhat_t = max(((1 - beta1_t) / (1 - beta1_{t-1}))^2 vhat_{t-1}, v_t).
+#: Steps of the later methods that :func:`adaptive_methods.later_loops.paper_loop` runs
+#: where the simulator's scans do not reach: Yogi's sign-controlled v_t, AdaBound's clipped
+#: learning rate (with AMSBound's running max), AdaBelief's belief in m_t, RAdam's
+#: rectification, NAdam's Nesterov momentum, AdamW's decoupled weight decay.
+LOOP_KINDS = ("sign_controlled", "bounded", "bounded_max", "belief", "rectified", "nesterov", "decoupled_decay")
+
 SECOND_MOMENTS = ("identity", "mean_of_squares", "moving_average", "running_max", "rescaled_running_max")
 
 
@@ -74,7 +80,9 @@ class MethodInfo:
     paper form (besides ``lr`` and ``bounds``), with ``beta1_decay`` None for a constant
     beta1; the attribute ``beta1_decay`` is the paper form's default decay of beta1
     (None: a constant beta1).  ``recurrence`` is None for a method
-    the simulator cannot scan, with ``not_simulated`` saying why.
+    the simulator cannot scan, with ``not_simulated`` saying why; ``loop`` then names the
+    kind of step :func:`adaptive_methods.later_loops.paper_loop` runs for it (one of
+    :data:`LOOP_KINDS`).
     """
 
     name: str
@@ -88,6 +96,7 @@ class MethodInfo:
     beta1_decay: float | None = None
     variants: tuple[str, ...] = ()
     not_simulated: str = ""
+    loop: str = ""
     summary: str = ""
     style: dict = field(init=False, repr=False, compare=False)
 
@@ -96,6 +105,8 @@ class MethodInfo:
             {"color": self.color, "linestyle": self.linestyle, "marker": self.marker, "label": self.label}))
         if (self.recurrence is None) == (not self.not_simulated):
             raise ValueError(f"{self.name}: give a recurrence, or say in not_simulated why there is none")
+        if self.loop and self.loop not in LOOP_KINDS:
+            raise ValueError(f"{self.name}: loop must be one of {LOOP_KINDS}, got {self.loop!r}")
 
     def paper(self, params: Iterable, lr: float, *, beta1: float = 0.9, beta2: float = 0.99,
               beta1_decay: float | None = None, bounds=(-1.0, 1.0), **overrides) -> GenericAdaptive:
@@ -183,18 +194,21 @@ _LATER_METHODS = (
         "yogi", _later.Yogi, "Yogi", "#009E73", "--", "*",
         lambda b1, b2, decay: dict(betas=(b1, b2), eps=0.0, step="inv_sqrt", **_constant_beta1("yogi", decay)),
         None, not_simulated=_SIGN_RECURRENCE,
+        loop="sign_controlled",
         summary="Adam with v_t = v_{t-1} - (1 - beta2) sign(v_{t-1} - g_t^2) g_t^2",
     ),
     MethodInfo(
         "adabound", _later.AdaBound, "AdaBound", "#56B4E9", "-", "<",
         lambda b1, b2, decay: dict(betas=(b1, b2), final_lr=None, form="paper", **_constant_beta1("adabound", decay)),
         None, not_simulated=_CLIP_RECURRENCE,
+        loop="bounded",
         summary="Adam with the learning rate clipped into [eta_l(t), eta_u(t)]",
     ),
     MethodInfo(
         "amsbound", _later.AMSBound, "AMSBound", "#0072B2", ":", ">",
         lambda b1, b2, decay: dict(betas=(b1, b2), final_lr=None, form="paper", **_constant_beta1("amsbound", decay)),
         None, not_simulated=_CLIP_RECURRENCE,
+        loop="bounded_max",
         summary="AMSGrad with the learning rate clipped into [eta_l(t), eta_u(t)]",
     ),
     MethodInfo(
@@ -202,18 +216,21 @@ _LATER_METHODS = (
         lambda b1, b2, decay: dict(betas=(b1, b2), eps=1e-8, bias_correction=False, step="inv_sqrt",
                                    **_constant_beta1("adabelief", decay)),
         None, not_simulated="its V_t averages (g_t - m_t)^2, which depends on m_t: not a scanned kind",
+        loop="belief",
         summary="Adam with the moving average of (g_t - m_t)^2 + eps",
     ),
     MethodInfo(
         "radam", _later.RAdam, "RAdam", "#D55E00", "--", "X",
         lambda b1, b2, decay: dict(betas=(b1, b2), eps=0.0, step="inv_sqrt", **_constant_beta1("radam", decay)),
         None, not_simulated="its rectification switches from momentum SGD to Adam at a step that depends on beta2",
+        loop="rectified",
         summary="Adam times the variance rectification r_t; momentum SGD while rho_t <= 5",
     ),
     MethodInfo(
         "nadam", _later.NAdam, "NAdam", "#E69F00", ":", "d",
         lambda b1, b2, decay: dict(betas=(b1, b2), eps=0.0, step="inv_sqrt", **_constant_beta1("nadam", decay)),
         None, not_simulated="its first moment mixes g_t and m_t with the weights of the momentum schedule mu_t",
+        loop="nesterov",
         summary="Adam with Nesterov momentum (the mu_t schedule)",
     ),
     MethodInfo(
@@ -221,6 +238,7 @@ _LATER_METHODS = (
         lambda b1, b2, decay: dict(betas=(b1, b2), eps=0.0, bias_correction=False, step="inv_sqrt",
                                    weight_decay=1e-2, **_constant_beta1("adamw", decay)),
         None, not_simulated="its step reads the iterate x_t (the weight decay), not only the gradients",
+        loop="decoupled_decay",
         summary="Adam with a weight decay decoupled from the gradient",
     ),
 )

@@ -36,6 +36,8 @@ __all__ = ["GridSpec", "PRESETS", "expand", "run_grid", "pending_runs", "Claim"]
 
 # Korzeniowski's learning rates; with alpha/sqrt(t) the logistic regression's step is
 # already 70 to 100 times smaller at the end of the run, so its grid sits a decade higher.
+#: The comparison every preset makes, the paper's and Korzeniowski's: Adam against AMSGrad.
+COMPARED = ("adam", "amsgrad")
 _LR_CONSTANT = [1e-4, 1e-3, 1e-2]
 _LR_INV_SQRT = [1e-3, 1e-2, 1e-1, 1.0]
 _AXES_ORDER = ("bias_correction", "seed", "optimizer", "lr", "beta2")
@@ -57,7 +59,7 @@ class GridSpec:
 def _full(model: str, dataset: str, schedule: str, lrs, epochs: int, seeds, extra=None) -> tuple[dict, dict]:
     base = dict(model=model, dataset=dataset, schedule=schedule, epochs=epochs, batch_size=128, log_every=200,
                 beta1=0.9, eps=1e-8, eval_train_limit=10000, fallback=False, **(extra or {}))
-    axes = dict(optimizer=["adam", "amsgrad"], lr=list(lrs), beta2=[0.99, 0.999], bias_correction=[True, False],
+    axes = dict(optimizer=list(COMPARED), lr=list(lrs), beta2=[0.99, 0.999], bias_correction=[True, False],
                 seed=list(seeds))
     return base, axes
 
@@ -80,13 +82,13 @@ _add("fashion-cifarnet", _full("cifarnet", "fashion-mnist", "constant", _LR_CONS
 PRESETS["fashion-cifarnet-cpu"] = GridSpec(
     "fashion-cifarnet-cpu",
     {**_full("cifarnet", "fashion-mnist", "constant", [], 2, [])[0], "log_every": 200, "eval_train_limit": 2000},
-    dict(optimizer=["adam", "amsgrad"], lr=[1e-4, 1e-3], beta2=[0.999], bias_correction=[True], seed=[0]),
+    dict(optimizer=list(COMPARED), lr=[1e-4, 1e-3], beta2=[0.999], bias_correction=[True], seed=[0]),
     "CIFARNET on full Fashion-MNIST, 2 epochs, alpha in {1e-4, 1e-3}, beta2 0.999, one seed: "
     "what a CPU affords while fashion-cifarnet waits for a GPU.", "results/fashion-mnist/cifarnet-cpu")
 PRESETS["fashion-logreg-validation"] = GridSpec(
     "fashion-logreg-validation",
     _full("logreg", "fashion-mnist", "inv_sqrt", [], 20, [])[0],
-    dict(optimizer=["adam", "amsgrad"], lr=[1e-2, 1e-1, 1.0], beta2=[0.999], bias_correction=[True], seed=[0, 1, 2]),
+    dict(optimizer=list(COMPARED), lr=[1e-2, 1e-1, 1.0], beta2=[0.999], bias_correction=[True], seed=[0, 1, 2]),
     "Logistic regression on Fashion-MNIST (50,000 training images, 10,000 held out for validation), "
     "alpha/sqrt(t), 20 epochs, bias correction on, beta2 0.999, 3 seeds: a grid small enough for a CPU, "
     "selected on the validation split.", "results/fashion-mnist/logreg-validation")
@@ -100,7 +102,7 @@ _add("cifar10-cifarnet", _full("cifarnet", "cifar10", "constant", _LR_CONSTANT, 
 # The reduced grids the chapter runs on a CPU while the book builds: the first 10,000
 # training images, 2 epochs (158 steps), one seed, beta2 = 0.999; CIFARNET 10 steps.
 _REDUCED = dict(epochs=2, log_every=20, train_limit=10000, test_limit=1000, eval_train_limit=1000, fallback=True)
-_REDUCED_AXES = dict(optimizer=["adam", "amsgrad"], beta2=[0.999], bias_correction=[True], seed=[0])
+_REDUCED_AXES = dict(optimizer=list(COMPARED), beta2=[0.999], bias_correction=[True], seed=[0])
 PRESETS["reduced-logreg"] = GridSpec(
     "reduced-logreg", {**_full("logreg", "fashion-mnist", "inv_sqrt", [], 1, [])[0], **_REDUCED},
     dict(_REDUCED_AXES, lr=[1e-2, 1e-1]),

@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.site, pytest.mark.timeout(900)]
 
 SITE = Path(os.environ.get("BOOK_HTML", REPO / "_build" / "html")).resolve()
 ARTIFACTS = REPO / "artifacts"
-WIDGET_CHAPTER = "chapters/04_adam_does_not_converge.html"
+WIDGET_CHAPTER = "chapters/04_figure1_and_phase_diagrams.html"
 NOT_PAGES = {"_static", "_assets", "_sources", "_images", "_downloads"}
 
 

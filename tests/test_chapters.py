@@ -20,7 +20,7 @@ import yaml
 from .conftest import REPO
 
 # seconds on the 2-core CI machine (the issues' budgets)
-TIME_LIMITS = {"intro": 60, "01": 60, "02": 60, "03": 60, "04": 120, "05": 120, "06": 180}
+TIME_LIMITS = {"intro": 60, "01": 60, "02": 60, "03": 60, "04": 120, "05": 120, "06": 180, "appendix": 60}
 
 
 def toc_files() -> list[str]:
@@ -73,7 +73,8 @@ def test_chapter_executes_within_budget(path):
     assert seconds < limit, f"{path.name} took {seconds:.1f} s (limit {limit} s)"
 
 
-CHAPTERS = [p for p in notebooks() if p.parent.name == "chapters"]
+CHAPTERS = [p for p in notebooks() if p.parent.name == "chapters" and not p.stem.startswith("appendix")]
+APPENDICES = [p for p in notebooks() if p.parent.name == "chapters" and p.stem.startswith("appendix")]
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
@@ -88,3 +89,12 @@ def test_chapter_structure(path):
     for caption_block in re.findall(r":mystnb:\n((?::.*\n)+)", text):
         assert "caption:" in caption_block and "name: fig-" in caption_block, f"figure without caption/label: {caption_block}"
     assert not re.search(r"\b(TODO|FIXME|XXX)\b", text), "no TODO left in a chapter"
+
+
+@pytest.mark.parametrize("path", APPENDICES, ids=lambda p: p.stem)
+def test_appendix_structure(path):
+    """An appendix explains code the chapters use: objectives and a summary, no exercises."""
+    text = path.read_text()
+    assert re.search(r"^#+ .*objectives", text, re.I | re.M), "learning objectives at the top"
+    assert re.search(r"^#+ .*summary", text, re.I | re.M), "a summary at the end"
+    assert not re.search(r"\b(TODO|FIXME|XXX)\b", text), "no TODO left in an appendix"

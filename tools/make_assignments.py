@@ -52,7 +52,6 @@ sys.path.insert(0, str(HOOKS.parent))
 from nbgrader_hooks import BEGIN_HIDDEN, END_HIDDEN, HIDDEN_FUNCTION, released_source  # noqa: E402
 
 COURSE_FILE = REPO / "course.yml"
-GRADING_DIR = REPO / "grading"
 SETUP_TAG = "assignment-setup"
 TEST_TAG = "autograder"
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -306,7 +305,8 @@ def check_chapter(chapter: Chapter, grading: dict | None = None) -> list[str]:
 
 
 def grading_path(chapter: Chapter) -> Path:
-    return GRADING_DIR / f"{chapter.name}.yml"
+    """grading/NN_name.yml next to the chapters' folder (the repository's grading/)."""
+    return chapter.path.parent.parent / "grading" / f"{chapter.name}.yml"
 
 
 def load_grading(chapter: Chapter) -> dict:
@@ -350,7 +350,7 @@ class LinkResolver:
                 return explicit["text"] if explicit else text
             page, kind, title = self.targets[label]
             shown = explicit["text"].replace("%s", "").strip() if explicit and explicit["text"] else \
-                f"{kind.lower()} in “{title}”"
+                f"the {kind.lower()} in “{title}”"
             return f"[{shown}]({self.book_url}/{page}#{label})"
         return _ROLE.sub(repl, myst)
 
@@ -804,6 +804,17 @@ def grades(directory: Path, out: Path) -> dict:
         return {"students": len(table), "parts": len(columns), "ungraded": ungraded}
 
 
+def student_config(repo: Path = REPO) -> dict:
+    """The book's configuration for its edition without solutions: sphinx-exercise leaves the
+    solutions out of the pages, and _ext/notebook_downloads.py out of the downloads."""
+    config = yaml.safe_load((repo / "_config.yml").read_text())
+    sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx_config["hide_solutions"] = True
+    sphinx_config["student_edition"] = True
+    config["title"] = f"{config.get('title', '')} (student edition)".strip()
+    return config
+
+
 # ---------------------------------------------------------------------------- command line
 def _list(course: Course) -> None:
     links = LinkResolver(course.chapters, course.book_url)
@@ -826,14 +837,21 @@ def main(argv=None) -> int:
     sub.add_parser("list", help="the assignments of course.yml, their parts and points")
     for command in ("autograde", "feedback"):
         sub.add_parser(command).add_argument("assignment", help="name or number (01)")
+    sub.add_parser("directory", help="print the course directory")
+    sub.add_parser("student-config", help="print the book's _config.yml for the edition without solutions")
     g = sub.add_parser("grades", help="grades CSV per student and graded part")
     g.add_argument("--out", type=Path, default=None, help="default: grades.csv in the course directory")
     args = parser.parse_args(argv)
+    if args.command == "student-config":
+        print(yaml.safe_dump(student_config(), sort_keys=False), end="")
+        return 0
     try:
         course = load_course(args.course.resolve(), directory=args.dir)
         directory = course.directory
         if args.command == "list":
             _list(course)
+        elif args.command == "directory":
+            print(directory)
         elif args.command == "generate":
             for name, what in generate(course):
                 print(f"{name}: {what}")

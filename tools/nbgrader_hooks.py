@@ -51,7 +51,7 @@ class HiddenTestFailures(NbGraderPreprocessor):
         if cell.cell_type == "code" and utils.is_grade(cell):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error" and \
-                        any(f"in {HIDDEN_FUNCTION}" in line for line in output.get("traceback", [])):
+                        any(HIDDEN_FUNCTION in line for line in output.get("traceback", [])):
                     output["evalue"] = "a hidden test of this part failed (hidden tests are not shown)"
                     output["traceback"] = [f"{output.get('ename', 'Error')}: {output['evalue']}"]
         return cell, resources

@@ -38,7 +38,8 @@ book: setup assets
 
 # The course (README, "For instructors"): course.yml -> the nbgrader course directory
 # (assignments/ by default). A=NN (or the assignment's name) picks the assignment.
-COURSE_TOOL := $(BIN)/python tools/make_assignments.py
+COURSE_FILE ?= course.yml
+COURSE_TOOL := $(BIN)/python tools/make_assignments.py --course $(COURSE_FILE)
 
 assignments: $(STAMP)
 	$(COURSE_TOOL) generate
@@ -64,7 +65,7 @@ students: $(STAMP)
 
 # The site without solutions (for a course that hands out the exercises), in _build/student/html.
 student-book: setup assets
-	mkdir -p _build && $(COURSE_TOOL) student-config > _build/student_config.yml
+	$(COURSE_TOOL) student-config _build/student_config.yml
 	$(BIN)/jupyter-book build . --config _build/student_config.yml --path-output _build/student $(BOOK_FLAGS)
 
 test: book

@@ -85,16 +85,33 @@ def _build(tmp_path, student: bool):
 def test_student_edition_has_no_solutions(tmp_path):
     page, downloads = _build(tmp_path, student=False)
     assert "secret prose" in page and "the secret answer" in page and "### BEGIN SOLUTION" not in page
-    assert ".ipynb" in downloads and "the secret answer" in downloads[".ipynb"]
+    assert ".md" in downloads and "the secret answer" in downloads[".md"]
     assert all("### BEGIN SOLUTION" not in text for text in downloads.values())
 
     page, downloads = _build(tmp_path, student=True)
     assert "Write" in page and "The text after the exercise." in page
     assert "secret" not in page
-    assert downloads and ".ipynb" in downloads
+    assert ".md" in downloads
     for suffix, text in downloads.items():
         assert "secret" not in text, f"the {suffix} download of the student edition has the solution"
         assert "Write" in text and "The text after the exercise." in text
+
+
+def test_notebook_download_without_solutions():
+    """The .ipynb download (myst-nb's notebook of the page), cleaned as the build-finished hook does."""
+    import jupytext
+
+    spec = importlib.util.spec_from_file_location("notebook_downloads", REPO / "_ext" / "notebook_downloads.py")
+    downloads = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(downloads)
+    normal = downloads.clean_download(jupytext.reads(PAGE, fmt="myst"), student_edition=False)
+    text = "\n".join(c.source for c in normal.cells)
+    assert "the secret answer" in text and "### BEGIN SOLUTION" not in text
+    student = downloads.clean_download(jupytext.reads(PAGE, fmt="myst"), student_edition=True)
+    assert {c.cell_type for c in student.cells} == {"markdown"}  # the solution's code cell is gone
+    text = "\n".join(c.source for c in student.cells)
+    assert "secret" not in text and "Write `root(x)`." in text and "The text after the exercise." in text
+    assert "{solution-start}" not in text and "{solution-end}" not in text and "{exercise}" in text
 
 
 def test_student_config_is_the_books_with_the_student_switch(tmp_path):

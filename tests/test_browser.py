@@ -361,3 +361,169 @@ def test_the_explorer_panel_redraws_fast_in_jupyterlab(browser, jupyterlab):
           f"image changes: {browser.evaluate('SRC.length', await_promise=False)}")
     assert reported[len(reported) // 2] < 200, reported
     assert latencies[len(latencies) // 2] < 200, latencies
+
+
+# ------------------------------------------------------------ the pages read as a textbook
+# The results of Reddi et al. (2018) and their numbers in the paper; a box stating one of
+# them is headed "Theorem 4 of Reddi et al. (2018)" and carries no number of the book's.
+PAPER_RESULTS = {"Algorithm": {1, 2, 3}, "Theorem": {1, 2, 3, 4, 5, 6}, "Corollary": {1, 2}}
+PAPER_TITLE = re.compile(r"^(Algorithm|Theorem|Corollary|Lemma) (\d+) of Reddi et al\. \(2018\)")
+WIDTHS = {"desktop": 1400, "phone": 400}
+MAX_LINE = 88  # characters of a code or output line; the column shows about this many
+# what the build machine may leak into a page: file-system paths, fallback notices
+LEAK = re.compile(r"(/(?:usr|tmp|root|home|work|opt|var|mnt|srv)/|[A-Za-z]:\\\\|node_modules|site-packages"
+                  r"|\.cache/|\.venv|not available|fall ?back|falls back|could not (?:read|find|load))", re.I)
+RAW_TEX = re.compile(r"\\[A-Za-z]{2,}|\$[^$\s][^$]*\$")
+
+READING_REPORT = r"""
+(() => {
+  const skipTex = n => n.parentElement && n.parentElement.closest(
+    'script, style, mjx-container, .math, pre, code, textarea, mjx-assistive-mml');
+  const leakScope = n => {
+    const p = n.parentElement;
+    if (!p || p.closest('script, style')) return false;
+    if (p.closest('.cell_output')) return true;  // outputs are read by the reader
+    return !p.closest('pre, code');  // listings of code may name their own files
+  };
+  const texts = [], leaks = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const t = n.textContent;
+    if (!t.trim()) continue;
+    if (!skipTex(n)) texts.push(t);
+    if (leakScope(n)) leaks.push(t);
+  }
+  const article = document.querySelector('article') || document.body;
+  const longLines = [], lint = [];
+  article.querySelectorAll('pre').forEach(pre => {
+    const kind = pre.closest('.cell_output') ? 'output' : pre.closest('.cell_input') ? 'cell' : 'listing';
+    pre.textContent.split('\n').forEach(line => {
+      if (line.length > %(max_line)d) longLines.push(`${kind}, ${line.length}: ${line.trim().slice(0, 90)}`);
+      if (/#\s*(noqa|type:\s*ignore|pragma|pylint|fmt:)/.test(line)) lint.push(`${kind}: ${line.trim()}`);
+    });
+  });
+  const boxes = Array.from(article.querySelectorAll('div.proof')).map(box => {
+    const title = box.querySelector('.admonition-title');
+    return {title: title ? title.textContent.replace(/\s+/g, ' ').trim() : '',
+            numbered: !!(title && title.querySelector('.caption-number'))};
+  });
+  const overflowing = Array.from(article.querySelectorAll('mjx-container[display="true"]')).filter(m => {
+    if (m.scrollWidth <= m.clientWidth + 1) return false;
+    const scrolls = el => el && ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+    return !(scrolls(m) || scrolls(m.parentElement));
+  }).map(m => m.textContent.slice(0, 60));
+  return {texts, leaks, longLines, lint, boxes, overflowing, title: document.title,
+          scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth};
+})()
+""".replace("%(max_line)d", str(MAX_LINE))
+
+
+def _at_width(browser, width: int) -> None:
+    browser.send("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                 mobile=width < 800)
+
+
+def _box_problems(boxes: list[dict]) -> list[str]:
+    problems = []
+    for box in boxes:
+        title = box["title"]
+        match = PAPER_TITLE.match(title)
+        if match:
+            kind, number = match.group(1), int(match.group(2))
+            if number not in PAPER_RESULTS.get(kind, set()):
+                problems.append(f"{title!r}: the paper has no {kind.lower()} {number}")
+            if box["numbered"]:
+                problems.append(f"{title!r}: a paper result with a number of the book")
+        elif "Reddi" in title or "of the paper" in title:
+            problems.append(f"{title!r}: a paper result not named as 'Theorem N of Reddi et al. (2018)'")
+    return problems
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_every_page_reads_as_a_textbook(width, server, browser):
+    """Every page at 1400 px and at 400 px: no raw LaTeX outside the mathematics, paper
+    results under the paper's own numbers, nothing of the build machine (paths, fallback
+    notices), no code or output line over 88 characters (code cells, their outputs and
+    listings of the package alike) and no lint comment in shown code, no page wider than
+    the screen, and a display equation that does not fit scrolls inside its own box."""
+    problems = []
+    _at_width(browser, width)
+    try:
+        for page in site_pages():
+            browser.load(f"{server}/{page}")
+            assert browser.evaluate(MATHJAX_DONE), f"{page}: MathJax did not load"
+            report = browser.evaluate(READING_REPORT)
+            tex = sorted({m.group(0) for t in report["texts"] + [report["title"]] for m in RAW_TEX.finditer(t)})
+            if tex:
+                problems.append(f"{page}: raw LaTeX outside math: {tex[:5]}")
+            leaks = sorted({m.group(0) for t in report["leaks"] for m in LEAK.finditer(t)})
+            if leaks:
+                problems.append(f"{page}: text of the build machine: {leaks[:5]}")
+            if report["longLines"]:
+                problems.append(f"{page}: {len(report['longLines'])} code or output lines over {MAX_LINE} "
+                                f"characters, e.g. {report['longLines'][:2]}")
+            if report["lint"]:
+                problems.append(f"{page}: lint comments in shown code: {report['lint'][:3]}")
+            problems += [f"{page}: {p}" for p in _box_problems(report["boxes"])]
+            if report["scrollWidth"] > report["innerWidth"] + 1:
+                problems.append(f"{page}: {report['scrollWidth']} px wide at a {report['innerWidth']} px screen")
+            if report["overflowing"]:
+                problems.append(f"{page}: display equations cut off: {report['overflowing'][:2]}")
+        if width < 800:
+            browser.load(f"{server}/{WIDGET_CHAPTER}")
+            assert browser.evaluate(MATHJAX_DONE)
+            browser.screenshot(ARTIFACTS / "phone.png")
+    finally:
+        _at_width(browser, 1280)
+    assert not problems, "\n".join(problems)
+
+
+def _html_pages() -> dict[str, str]:
+    return {page: (SITE / page).read_text(encoding="utf-8") for page in site_pages()}
+
+
+def test_cross_references_say_what_they_point_to():
+    """A link whose text is "Theorem 4", "Fig. 5.2" or "Exercise 6.1" lands on the box,
+    figure or exercise of that name and number."""
+    from bs4 import BeautifulSoup
+
+    pages = _html_pages()
+    if not pages:
+        pytest.skip("no built site")
+    soups = {page: BeautifulSoup(text, "html.parser") for page, text in pages.items()}
+    named = re.compile(r"^(Theorem|Corollary|Algorithm|Proposition|Lemma|Definition|Exercise|Fig\.) ([\d.]+)$")
+    wrong = []
+    checked = 0
+    for page, soup in soups.items():
+        for link in soup.select("article a.reference.internal[href]"):
+            match = named.match(link.get_text(" ", strip=True))
+            if not match:
+                continue
+            href = link["href"]
+            target_page, _, anchor = href.partition("#")
+            target_page = (Path(page).parent / target_page).as_posix() if target_page else page
+            target_page = os.path.normpath(target_page)
+            target = soups.get(target_page)
+            element = target.find(id=anchor) if target is not None and anchor else None
+            if element is None:
+                wrong.append(f"{page}: {link.get_text()!r} -> {href}: no such target")
+                continue
+            box = element if element.name in ("div", "figure") else element.find_parent(["div", "figure"])
+            heading = box.find(["p", "figcaption"]) if box is not None else None
+            text = heading.get_text(" ", strip=True) if heading is not None else ""
+            kind, number = match.groups()
+            expected = ("Fig. " if kind == "Fig." else f"{kind} ") + number
+            checked += 1
+            if not text.startswith(expected):
+                wrong.append(f"{page}: link {link.get_text()!r} -> {href} lands on {text[:60]!r}")
+    assert checked, "no numbered cross-reference found"
+    assert not wrong, "\n".join(wrong)
+
+
+def test_search_index_titles_have_no_raw_latex():
+    index = SITE / "searchindex.js"
+    if not index.exists():
+        pytest.skip("no built site")
+    titles = re.search(r'"titles":\s*\[(.*?)\]', index.read_text(encoding="utf-8"), re.S)
+    assert titles, "searchindex.js lists no titles"
+    assert not RAW_TEX.search(titles.group(1).replace("\\\\", "\\")), titles.group(1)[:500]

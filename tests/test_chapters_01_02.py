@@ -185,3 +185,14 @@ def test_effective_step_with_and_without_bias_correction(betas):
     t = np.arange(1, T + 1)
     np.testing.assert_allclose(-corrected / lr, 1.0, rtol=1e-9)
     np.testing.assert_allclose(-uncorrected / lr, (1 - betas[0] ** t) / np.sqrt(1 - betas[1] ** t), rtol=1e-9)
+
+
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.9, 0.99), (0.9, 0.95), (0.5, 0.9), (0.0, 0.5), (0.99, 0.9999)])
+def test_first_uncorrected_step_is_longer_than_lr_exactly_when_one_minus_beta1_squared_exceeds_one_minus_beta2(betas):
+    """Chapter 2's summary: without bias correction Adam's first step on a constant gradient
+    has length lr (1 - b1) / sqrt(1 - b2), longer than lr iff (1 - b1)^2 > 1 - b2."""
+    b1, b2 = betas
+    lr = 1e-3
+    first = -np.diff(play(lambda p: Adam(p, lr, betas, eps=0.0, bias_correction=False), np.ones(2)))[0]
+    np.testing.assert_allclose(first / lr, (1 - b1) / math.sqrt(1 - b2), rtol=1e-12)
+    assert (first > lr) == ((1 - b1) ** 2 > 1 - b2)

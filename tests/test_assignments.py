@@ -324,7 +324,12 @@ def test_solutions_handout_has_solutions_but_no_hidden_test(course):
     for name in NAMES:
         html = (course / "solutions" / f"{name}.html").read_text()
         assert tool.BEGIN_HIDDEN not in html and tool.HIDDEN_FUNCTION not in html and "Rubric" not in html
-        assert "YOUR CODE HERE" not in html
+        assert "YOUR CODE HERE" not in html and "YOUR ANSWER HERE" not in html
+        assert "Model answer" in html
+    import html as html_module
+
+    shown = html_module.unescape(re.sub(r"<[^>]+>", "", (course / "solutions" / "01_generic_method.html").read_text()))
+    assert "return 2 * k * (C - 2)" in shown
 
 
 # ------------------------------------------------------------------ the tool on a synthetic chapter

@@ -461,12 +461,15 @@ def instructor_notebook(chapter: Chapter, *, exercises=None, points=None, links=
     return nb, parts
 
 
-def solutions_handout(instructor):
+def solutions_handout(instructor, title: str):
     """The solutions handout of an assignment: solutions, model answers, visible tests only."""
     nb = nbformat.from_dict(json.loads(json.dumps(instructor)))
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code":
+        if meta.get("grade_id") == "header":
+            cell.source = (f"# {title}: solutions\n\nThe solutions of the exercises, the model answers of "
+                           "the written parts, and the tests that students could run.")
+        elif cell.cell_type == "code":
             cell.source = "\n".join(line for line in released_source(cell.source).splitlines()
                                     if line.strip() not in (BEGIN_SOLUTION, END_SOLUTION))
         elif meta.get("solution") and meta.get("grade"):
@@ -707,7 +710,7 @@ def _write_handout(nb, target: Path, title: str) -> None:
     from nbconvert import HTMLExporter
 
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(
-        solutions_handout(nb), resources={"metadata": {"name": f"{title}: solutions"}})
+        solutions_handout(nb, title), resources={"metadata": {"name": f"{title}: solutions"}})
     target.write_text(body)
 
 

@@ -9,7 +9,7 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 BOOK_FLAGS ?= --warningiserror --keep-going
 
-.PHONY: all setup book test assets assignments clean clean-cache benchmarks
+.PHONY: all setup book test assets assignments list-assignments autograde feedback grades students student-book clean clean-cache benchmarks
 
 all: book
 
@@ -36,10 +36,37 @@ setup: $(STAMP) assets
 book: setup assets
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
 
-# nbgrader course directory in assignments/: instructor (source/) and student (release/)
-# notebooks of every chapter's coding exercises. See the README, "For instructors".
+# The course (README, "For instructors"): course.yml -> the nbgrader course directory
+# (assignments/ by default). A=NN (or the assignment's name) picks the assignment.
+COURSE_FILE ?= course.yml
+COURSE_TOOL := $(BIN)/python tools/make_assignments.py --course $(COURSE_FILE)
+
 assignments: $(STAMP)
-	$(BIN)/python tools/make_assignments.py
+	$(COURSE_TOOL) generate
+
+list-assignments: $(STAMP)
+	$(COURSE_TOOL) list
+
+autograde: $(STAMP)
+	@test -n "$(A)" || { echo "usage: make autograde A=NN (the assignment's number or name)"; exit 2; }
+	$(COURSE_TOOL) autograde $(A)
+
+feedback: $(STAMP)
+	@test -n "$(A)" || { echo "usage: make feedback A=NN (the assignment's number or name)"; exit 2; }
+	$(COURSE_TOOL) feedback $(A)
+
+grades: $(STAMP)
+	$(COURSE_TOOL) grades
+
+# the roster: a CSV with the columns id,first_name,last_name,email (nbgrader's format)
+students: $(STAMP)
+	@test -n "$(FILE)" || { echo "usage: make students FILE=roster.csv"; exit 2; }
+	cd "$$($(COURSE_TOOL) directory)" && PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/nbgrader db student import "$(abspath $(FILE))"
+
+# The site without solutions (for a course that hands out the exercises), in _build/student/html.
+student-book: setup assets
+	$(COURSE_TOOL) student-config _build/student_config.yml
+	$(BIN)/jupyter-book build . --config _build/student_config.yml --path-output _build/student $(BOOK_FLAGS)
 
 test: book
 	$(BIN)/python -m pytest

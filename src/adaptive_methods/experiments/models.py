@@ -7,7 +7,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["LogisticRegression", "MLP", "CifarNet", "MODELS", "build_model", "count_parameters"]
+__all__ = [
+    "LogisticRegression",
+    "MLP",
+    "CifarNet",
+    "MODELS",
+    "build_model",
+    "count_parameters",
+]
 
 
 class LogisticRegression(nn.Module):
@@ -25,7 +32,9 @@ class LogisticRegression(nn.Module):
 class MLP(nn.Module):
     """One hidden layer of ``hidden`` ReLU units (100 in the paper)."""
 
-    def __init__(self, input_shape=(1, 28, 28), num_classes: int = 10, hidden: int = 100):
+    def __init__(
+        self, input_shape=(1, 28, 28), num_classes: int = 10, hidden: int = 100
+    ):
         super().__init__()
         c, h, w = input_shape
         self.hidden = nn.Linear(c * h * w, hidden)
@@ -42,20 +51,28 @@ class CifarNet(nn.Module):
     """CIFARNET as the paper describes it.
 
     Two convolutions with 64 channels and 6x6 kernels, each followed by a ReLU; 2x2 max
-    pooling and local response normalisation between and after them; fully connected layers
+    pooling and local response normalisation between and after them; fully connected
+    layers
     of 384 and 192 ReLU units with dropout (keep probability 0.5) between them; a linear
-    output layer. The convolutions pad to keep the image size (TensorFlow's "same" padding:
+    output layer. The convolutions pad to keep the image size (TensorFlow's "same"
+    padding:
     2 pixels before and 3 after for a 6-wide kernel), so the
-    first fully connected layer sees ``64 * (H/4) * (W/4)`` features: 4096 on 32x32 CIFAR-10
+    first fully connected layer sees ``64 * (H/4) * (W/4)`` features: 4096 on 32x32
+    CIFAR-10
     images, 3136 on 28x28 ones. The LRN constants are those of the TensorFlow CIFAR-10
     model the name comes from (window 9, alpha 0.001 over the window, beta 0.75, k 1).
     """
 
-    def __init__(self, input_shape=(3, 32, 32), num_classes: int = 10, dropout: float = 0.5):
+    def __init__(
+        self, input_shape=(3, 32, 32), num_classes: int = 10, dropout: float = 0.5
+    ):
         super().__init__()
         c, h, w = input_shape
         if h % 4 or w % 4:
-            raise ValueError(f"input_shape height and width must be multiples of 4, got {input_shape}")
+            raise ValueError(
+                "input_shape height and width must be multiples of 4, "
+                f"got {input_shape}"
+            )
         self.features = nn.Sequential(
             nn.ZeroPad2d(_SAME_6),
             nn.Conv2d(c, 64, kernel_size=6),
@@ -83,7 +100,11 @@ class CifarNet(nn.Module):
 
 
 MODELS = {"logreg": LogisticRegression, "mlp": MLP, "cifarnet": CifarNet}
-_ALIASES = {"logistic": "logreg", "logistic-regression": "logreg", "cifar-net": "cifarnet"}
+_ALIASES = {
+    "logistic": "logreg",
+    "logistic-regression": "logreg",
+    "cifar-net": "cifarnet",
+}
 
 
 def build_model(name: str, input_shape=(1, 28, 28), num_classes: int = 10) -> nn.Module:
@@ -95,7 +116,9 @@ def build_model(name: str, input_shape=(1, 28, 28), num_classes: int = 10) -> nn
         raise ValueError(f"model must be one of {sorted(MODELS)}, got {name!r}")
     shape = tuple(int(s) for s in input_shape)
     if len(shape) != 3 or min(shape) < 1:
-        raise ValueError(f"input_shape must be (channels, height, width) of positive ints, got {input_shape!r}")
+        raise ValueError(
+            f"input_shape must be (channels, height, width) of positive ints, got {input_shape!r}"
+        )
     return MODELS[key](shape, num_classes)
 
 

@@ -91,7 +91,10 @@ class BeliefSquares(MomentRule):
     def apply_foreach(self, grads, states, ctx):
         ms = [ctx.phi.current(s, ctx.t)[0] for s in states]
         if any(m is None for m in ms):
-            raise TypeError(f"BeliefSquares needs a first moment that is stored (a moving average), got {ctx.phi!r}")
+            raise TypeError(
+                "BeliefSquares needs a first moment that is stored "
+                f"(a moving average), got {ctx.phi!r}"
+            )
         ss = [s[self.buffers[0]] for s in states]
         residuals = torch._foreach_sub(grads, ms)
         torch._foreach_mul_(ss, self.beta)
@@ -119,16 +122,30 @@ class BoundedLearningRate(_Wrapper):
 
     _fields = ("inner", "final_lr", "gamma", "eps", "bias_correction")
 
-    def __init__(self, inner: MomentRule, *, final_lr: float, base_lr: float, gamma: float, eps: float,
-                 bias_correction: bool, beta1: float | None = None, buffer: str = "bounded_sqrt_v"):
+    def __init__(
+        self,
+        inner: MomentRule,
+        *,
+        final_lr: float,
+        base_lr: float,
+        gamma: float,
+        eps: float,
+        bias_correction: bool,
+        beta1: float | None = None,
+        buffer: str = "bounded_sqrt_v",
+    ):
         super().__init__(inner)
         if bias_correction and beta1 is None:
-            raise TypeError("bias_correction=True needs beta1: the clip sees the step corrected by 1 - beta1^t")
+            raise TypeError(
+                "bias_correction=True needs beta1: the clip sees the step corrected by 1 - beta1^t"
+            )
         self.beta1 = None if beta1 is None else _constant_beta(beta1, "beta1")
         self.final_lr = check_lr(final_lr, "final_lr")
         self.base_lr = check_lr(base_lr, "base_lr")
         if self.base_lr == 0.0:
-            raise ValueError("base_lr must be > 0: AdaBound's bounds scale with lr / base_lr")
+            raise ValueError(
+                "base_lr must be > 0: AdaBound's bounds scale with lr / base_lr"
+            )
         self.gamma = check_lr(gamma, "gamma")
         if self.gamma == 0.0:
             raise ValueError("gamma must be > 0: with gamma = 0 the bounds never close")
@@ -141,12 +158,17 @@ class BoundedLearningRate(_Wrapper):
         return self.inner.buffers + (self.buffer,)
 
     def init(self, param):
-        return {**self.inner.init(param), self.buffer: torch.zeros_like(param, memory_format=torch.preserve_format)}
+        return {
+            **self.inner.init(param),
+            self.buffer: torch.zeros_like(param, memory_format=torch.preserve_format),
+        }
 
     def bounds(self, t: int, lr: float) -> tuple[float, float]:
         """(eta_l(t), eta_u(t)) at step t for the group's current lr."""
         final = self.final_lr * lr / self.base_lr
-        return final * (1.0 - 1.0 / (self.gamma * t + 1.0)), final * (1.0 + 1.0 / (self.gamma * t))
+        return final * (1.0 - 1.0 / (self.gamma * t + 1.0)), final * (
+            1.0 + 1.0 / (self.gamma * t)
+        )
 
     def apply_foreach(self, grads, states, ctx):
         vs, divisor = self.inner.apply_foreach(grads, states, ctx)
@@ -160,7 +182,9 @@ class BoundedLearningRate(_Wrapper):
         if self.eps:
             torch._foreach_add_(denom, self.eps)
         low, high = self.bounds(t, lr)
-        rates = [torch.full_like(d, scale).div_(d) for d in denom]  # scale / 0 = inf: clipped to eta_u(t)
+        rates = [
+            torch.full_like(d, scale).div_(d) for d in denom
+        ]  # scale / 0 = inf: clipped to eta_u(t)
         torch._foreach_clamp_min_(rates, low)
         torch._foreach_clamp_max_(rates, high)
         sqrt_vs = [s[self.buffer] for s in states]
@@ -200,7 +224,12 @@ class Rectified(_Wrapper):
         rho_t = rho_inf - 2.0 * t * (b2**t) / correction
         if not rho_t > 5.0:
             return None
-        r = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        r = (
+            (rho_t - 4)
+            * (rho_t - 2)
+            * rho_inf
+            / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+        ) ** 0.5
         return r * correction**0.5
 
     def _second_moment(self, vs: list[Tensor], t: int) -> list[Tensor]:
@@ -216,7 +245,9 @@ class Rectified(_Wrapper):
     def apply_foreach(self, grads, states, ctx):
         vs, divisor = self.inner.apply_foreach(grads, states, ctx)
         if divisor != 1.0:
-            raise TypeError(f"Rectified needs the raw moving average of g^2 inside, got {self.inner!r}")
+            raise TypeError(
+                f"Rectified needs the raw moving average of g^2 inside, got {self.inner!r}"
+            )
         return self._second_moment(vs, ctx.t), 1.0
 
     def current(self, state, t):
@@ -255,7 +286,9 @@ class NesterovMomentum(MomentRule):
     def weights(self, t: int) -> tuple[float, float]:
         """The weights of g_t and of m_t in phi_t."""
         mu, mu_next = self.mu(t), self.mu(t + 1)
-        return (1.0 - mu) / (1.0 - self.product(t)), mu_next / (1.0 - self.product(t) * mu_next)
+        return (1.0 - mu) / (1.0 - self.product(t)), mu_next / (
+            1.0 - self.product(t) * mu_next
+        )
 
     def apply_foreach(self, grads, states, ctx):
         ms = [s[self.buffers[0]] for s in states]
@@ -271,19 +304,25 @@ class DecoupledWeightDecay(Transform):
 
         x_{t+1} = x_t - alpha_t (u_t + lambda x_t),
 
-    i.e. the direction u_t gains lambda x_t after the preconditioning, where Adam with an
+    i.e. the direction u_t gains lambda x_t after the preconditioning, where Adam with
+    an
     L2 penalty would add lambda x_t to g_t before it (and divide it by sqrt(V_t) too).
     """
 
     def __init__(self, weight_decay: float):
         self.weight_decay = check_lr(weight_decay, "weight_decay")
 
-    def apply(self, direction: Tensor, param: Tensor, state: dict, ctx: StepContext) -> Tensor:
-        # the foreach path divides the whole direction by m's divisor after this transform
+    def apply(
+        self, direction: Tensor, param: Tensor, state: dict, ctx: StepContext
+    ) -> Tensor:
+        # the foreach path divides the whole direction by m's divisor after this
+        # transform
         return direction.add(param, alpha=self.weight_decay * ctx.m_divisor)
 
     def apply_foreach(self, directions, params, states, ctx):
-        return torch._foreach_add(directions, params, alpha=self.weight_decay * ctx.m_divisor)
+        return torch._foreach_add(
+            directions, params, alpha=self.weight_decay * ctx.m_divisor
+        )
 
     def __repr__(self) -> str:
         return f"DecoupledWeightDecay(weight_decay={self.weight_decay!r})"

@@ -22,12 +22,17 @@ __all__ = [
     "theorem3_problem",
 ]
 
+
 def _check_real(name: str, value, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
+        raise TypeError(
+            f"{name} must be a real number, got {type(value).__name__}: {value!r}"
+        )
     value = float(value)
     if not math.isfinite(value) or (positive and value <= 0):
-        raise ValueError(f"{name} must be {'> 0 and ' if positive else ''}finite, got {value}")
+        raise ValueError(
+            f"{name} must be {'> 0 and ' if positive else ''}finite, got {value}"
+        )
     return value
 
 
@@ -56,7 +61,9 @@ class LinearProblem:
         _check_real("C", self.C)
         _check_real("small", self.small)
         if (self.period is None) == (self.p is None):
-            raise ValueError(f"exactly one of period (online) and p (stochastic) must be given, got period={self.period}, p={self.p}")
+            raise ValueError(
+                f"exactly one of period (online) and p (stochastic) must be given, got period={self.period}, p={self.p}"
+            )
         if self.period is not None:
             _check_int("period", self.period, 1)
         if self.p is not None:
@@ -88,15 +95,25 @@ class LinearProblem:
         T = _check_int("T", T, 1)
         if self.period is not None:
             if n is not None:
-                raise ValueError("n (independent draws) applies to stochastic problems only; this one is periodic")
+                raise ValueError(
+                    "n (independent draws) applies to stochastic problems only; this one is periodic"
+                )
             g = np.full(T, self.small, dtype=np.float64)
             g[:: self.period] = self.C  # t = 1, 1 + period, ... (index t - 1)
             return g
         if seed is None:
-            raise ValueError("seed must be given for a stochastic problem (an int or a numpy Generator)")
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(_check_int("seed", seed, 0))
+            raise ValueError(
+                "seed must be given for a stochastic problem (an int or a numpy Generator)"
+            )
+        rng = (
+            seed
+            if isinstance(seed, np.random.Generator)
+            else np.random.default_rng(_check_int("seed", seed, 0))
+        )
         shape = (T,) if n is None else (_check_int("n", n, 1), T)
-        return np.where(rng.random(shape) < self.p, self.C, self.small).astype(np.float64)
+        return np.where(rng.random(shape) < self.p, self.C, self.small).astype(
+            np.float64
+        )
 
 
 @dataclass(frozen=True)
@@ -126,7 +143,11 @@ def figure1_problem(stochastic: bool = False) -> LinearProblem:
     Online: ``1010 x`` when ``t mod 101 == 1``, else ``-10 x``; stochastic: ``1010 x`` with
     probability 0.01, else ``-10 x``.  Both on [-1, 1], optimum -1.
     """
-    return stochastic_problem(1010.0, 0.01, -10.0) if stochastic else periodic_problem(1010.0, 101, -10.0)
+    return (
+        stochastic_problem(1010.0, 0.01, -10.0)
+        if stochastic
+        else periodic_problem(1010.0, 101, -10.0)
+    )
 
 
 def theorem1_problem(C: float = 3.0) -> Counterexample:
@@ -137,9 +158,13 @@ def theorem1_problem(C: float = 3.0) -> Counterexample:
     """
     C = _check_real("C", C)
     if C <= 2:
-        raise ValueError(f"C must be > 2 for Theorem 1 (regret per period 2C - 4 > 0), got {C}")
+        raise ValueError(
+            f"C must be > 2 for Theorem 1 (regret per period 2C - 4 > 0), got {C}"
+        )
     beta2 = 1.0 / (1.0 + C * C)
-    return Counterexample(periodic_problem(C, 3, -1.0), 0.0, beta2, math.sqrt(1.0 - beta2), "Theorem 1")
+    return Counterexample(
+        periodic_problem(C, 3, -1.0), 0.0, beta2, math.sqrt(1.0 - beta2), "Theorem 1"
+    )
 
 
 def _check_betas_theorem(beta1, beta2) -> tuple[float, float, float]:
@@ -150,7 +175,9 @@ def _check_betas_theorem(beta1, beta2) -> tuple[float, float, float]:
     if not 0.0 <= b2 < 1.0:
         raise ValueError(f"beta2 must be in [0, 1), got {b2}")
     if not b1 < math.sqrt(b2):
-        raise ValueError(f"the theorems need beta1 < sqrt(beta2), got beta1={b1}, sqrt(beta2)={math.sqrt(b2)}")
+        raise ValueError(
+            f"the theorems need beta1 < sqrt(beta2), got beta1={b1}, sqrt(beta2)={math.sqrt(b2)}"
+        )
     return b1, b2, b1 / math.sqrt(b2)
 
 
@@ -172,10 +199,19 @@ def theorem2_conditions(beta1: float, beta2: float, C) -> dict[str, np.ndarray]:
         momentum = (1.0 - b1) * b1_pow * C <= 1.0 - b1_pow
         forgetting = ((C - 2.0) / 2.0) * math.log(b2) + 2.0 * np.log(C) <= 0.0
         forgetting = np.where(C == 2.0, 4.0 <= 1.0, forgetting)
-        geom = np.where(gamma > 0, gamma * (1.0 - np.power(gamma, C - 1.0)) / (1.0 - gamma), 0.0)
-        lhs = 3.0 * (1.0 - b1) / (2.0 * math.sqrt(1.0 - b2)) * (1.0 + geom) + np.power(b1, C / 2.0 - 1.0) / (1.0 - b1)
+        geom = np.where(
+            gamma > 0, gamma * (1.0 - np.power(gamma, C - 1.0)) / (1.0 - gamma), 0.0
+        )
+        lhs = 3.0 * (1.0 - b1) / (2.0 * math.sqrt(1.0 - b2)) * (1.0 + geom) + np.power(
+            b1, C / 2.0 - 1.0
+        ) / (1.0 - b1)
         drift_ok = lhs < C / 3.0
-    return {"even": even & (C >= 2), "momentum": momentum, "forgetting": forgetting, "drift": drift_ok}
+    return {
+        "even": even & (C >= 2),
+        "momentum": momentum,
+        "forgetting": forgetting,
+        "drift": drift_ok,
+    }
 
 
 def theorem2_period(beta1: float, beta2: float, limit: int = 10**9) -> int:
@@ -190,17 +226,23 @@ def theorem2_period(beta1: float, beta2: float, limit: int = 10**9) -> int:
             return int(C[np.argmax(ok)])
         start += 2 * size
         size *= 2
-    raise ValueError(f"no even C <= {limit} satisfies the Theorem 2 conditions for beta1={beta1}, beta2={beta2}")
+    raise ValueError(
+        f"no even C <= {limit} satisfies the Theorem 2 conditions for beta1={beta1}, beta2={beta2}"
+    )
 
 
 def theorem2_problem(beta1: float, beta2: float) -> Counterexample:
     """Theorem 2: period C, ``g = C`` once per period, ``-1`` otherwise, C from the conditions."""
     b1, b2, _ = _check_betas_theorem(beta1, beta2)
     C = theorem2_period(b1, b2)
-    return Counterexample(periodic_problem(float(C), C, -1.0), b1, b2, None, "Theorem 2")
+    return Counterexample(
+        periodic_problem(float(C), C, -1.0), b1, b2, None, "Theorem 2"
+    )
 
 
-def theorem3_problem(beta1: float, beta2: float, delta: float, C: float) -> Counterexample:
+def theorem3_problem(
+    beta1: float, beta2: float, delta: float, C: float
+) -> Counterexample:
     """Theorem 3: ``g = C`` with probability ``p = (1 + delta)/(C + 1)``, else ``-1``.
 
     Then ``E[g] = delta`` and the optimum of ``E f(x) = delta x`` on [-1, 1] is -1.  The
@@ -212,5 +254,7 @@ def theorem3_problem(beta1: float, beta2: float, delta: float, C: float) -> Coun
     C = _check_real("C", C, positive=True)
     p = (1.0 + delta) / (C + 1.0)
     if p > 1.0:
-        raise ValueError(f"C must be >= delta so that p = (1 + delta)/(C + 1) <= 1, got C={C}, delta={delta}")
+        raise ValueError(
+            f"C must be >= delta so that p = (1 + delta)/(C + 1) <= 1, got C={C}, delta={delta}"
+        )
     return Counterexample(stochastic_problem(C, p, -1.0), b1, b2, None, "Theorem 3")

@@ -17,8 +17,19 @@ from .checks import simulated_method
 __all__ = ["reference_simulate"]
 
 
-def reference_simulate(method, grads, *, alpha, beta1=0.9, beta2=0.99, step="inv_sqrt", bounds=(-1.0, 1.0),
-                       x1=0.0, beta1_decay=None, eps=0.0):
+def reference_simulate(
+    method,
+    grads,
+    *,
+    alpha,
+    beta1=0.9,
+    beta2=0.99,
+    step="inv_sqrt",
+    bounds=(-1.0, 1.0),
+    x1=0.0,
+    beta1_decay=None,
+    eps=0.0,
+):
     """x_1 .. x_{T+1} of one configuration, step by step (the paper's forms).
 
     The method's recurrences are the ones the registry declares; ``beta1_decay=None`` is

@@ -27,7 +27,9 @@ from .online import STEPS, moments
 __all__ = ["second_moments", "inverse_learning_rates", "gamma", "GammaTracker"]
 
 
-def second_moments(method: str, grads, *, beta1: float = 0.9, beta2: float = 0.99, beta1_decay=None) -> np.ndarray:
+def second_moments(
+    method: str, grads, *, beta1: float = 0.9, beta2: float = 0.99, beta1_decay=None
+) -> np.ndarray:
     """V_t for t = 1..T in the paper's forms (the diagonal of V_t), same shape as grads.
 
     Any method of :data:`adaptive_methods.registry.METHODS` that the simulator scans:
@@ -41,30 +43,55 @@ def second_moments(method: str, grads, *, beta1: float = 0.9, beta2: float = 0.9
     return v
 
 
-def inverse_learning_rates(method: str, grads, *, alpha: float = 1.0, beta1: float = 0.9, beta2: float = 0.99,
-                           beta1_decay=None, step: str = "inv_sqrt") -> np.ndarray:
+def inverse_learning_rates(
+    method: str,
+    grads,
+    *,
+    alpha: float = 1.0,
+    beta1: float = 0.9,
+    beta2: float = 0.99,
+    beta1_decay=None,
+    step: str = "inv_sqrt",
+) -> np.ndarray:
     """sqrt(V_t) / alpha_t for t = 1..T, with alpha_t = alpha / sqrt(t) or alpha."""
     check_lr(alpha, "alpha")
     if alpha == 0:
         raise ValueError("alpha must be > 0, got 0")
     if step not in STEPS:
-        raise ValueError(f"step must be one of {', '.join(map(repr, STEPS))}, got {step!r}")
+        raise ValueError(
+            f"step must be one of {', '.join(map(repr, STEPS))}, got {step!r}"
+        )
     v = second_moments(method, grads, beta1=beta1, beta2=beta2, beta1_decay=beta1_decay)
     t = np.arange(1, v.shape[-1] + 1, dtype=np.float64)
     alpha_t = alpha / np.sqrt(t) if step == "inv_sqrt" else np.full_like(t, alpha)
     return np.sqrt(v) / alpha_t
 
 
-def gamma(method: str, grads, *, alpha: float = 1.0, beta1: float = 0.9, beta2: float = 0.99, beta1_decay=None,
-          step: str = "inv_sqrt") -> np.ndarray:
+def gamma(
+    method: str,
+    grads,
+    *,
+    alpha: float = 1.0,
+    beta1: float = 0.9,
+    beta2: float = 0.99,
+    beta1_decay=None,
+    step: str = "inv_sqrt",
+) -> np.ndarray:
     """Gamma_2 .. Gamma_T (diagonal entries) along a gradient sequence: shape (..., T-1)."""
-    inverse = inverse_learning_rates(method, grads, alpha=alpha, beta1=beta1, beta2=beta2, beta1_decay=beta1_decay,
-                                     step=step)
+    inverse = inverse_learning_rates(
+        method,
+        grads,
+        alpha=alpha,
+        beta1=beta1,
+        beta2=beta2,
+        beta1_decay=beta1_decay,
+        step=step,
+    )
     return np.diff(inverse, axis=-1)
 
 
 class GammaTracker:
-    """Records, after each optimizer step, how many diagonal entries of Gamma_t are negative.
+    """Records, after each step, how many diagonal entries of Gamma_t are negative.
 
     Usage::
 
@@ -85,7 +112,9 @@ class GammaTracker:
 
     def __init__(self, optimizer: GenericAdaptive, *, rtol: float = 0.0):
         if not isinstance(optimizer, GenericAdaptive):
-            raise TypeError(f"optimizer must be a GenericAdaptive, got {type(optimizer).__name__}")
+            raise TypeError(
+                f"optimizer must be a GenericAdaptive, got {type(optimizer).__name__}"
+            )
         self.rtol = check_eps(rtol, "rtol")
         self.optimizer = optimizer
         self._previous: list[torch.Tensor | None] | None = None
@@ -95,7 +124,10 @@ class GammaTracker:
     @torch.no_grad()
     def update(self) -> float | None:
         """Call after each step; returns this step's fraction of negative entries."""
-        current = [x.detach().clone() if x is not None else None for x in self.optimizer.inverse_learning_rates()]
+        current = [
+            x.detach().clone() if x is not None else None
+            for x in self.optimizer.inverse_learning_rates()
+        ]
         previous, self._previous = self._previous, current
         if previous is None:
             return None

@@ -31,8 +31,19 @@ from .framework import (
     check_lr,
 )
 
-__all__ = ["SGD", "Adagrad", "RMSProp", "Adam", "AMSGrad", "AdamNC", "AdamX", "AMSGRAD_VARIANTS",
-           "ADAMNC_BETA1_DECAY", "ADAMX_BETA1_DECAY", "geometric_beta1"]
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "RMSProp",
+    "Adam",
+    "AMSGrad",
+    "AdamNC",
+    "AdamX",
+    "AMSGRAD_VARIANTS",
+    "ADAMNC_BETA1_DECAY",
+    "ADAMX_BETA1_DECAY",
+    "geometric_beta1",
+]
 
 #: lambda of beta1_t = beta1 * lambda^(t-1), the schedule of Corollaries 1 and 2, where
 #: AdamNC and AdamX decay beta1 unless told otherwise.
@@ -54,7 +65,9 @@ def _check_betas(betas, *, schedules: bool = False) -> tuple[Schedule, Schedule]
     if not schedules:
         for name, beta in zip(("betas[0]", "betas[1]"), betas):
             if callable(beta):
-                raise TypeError(f"{name} must be a number for this method, got a callable; AdamNC takes schedules")
+                raise TypeError(
+                    f"{name} must be a number for this method, got a callable; AdamNC takes schedules"
+                )
     return check_beta(betas[0], "betas[0]"), check_beta(betas[1], "betas[1]")
 
 
@@ -75,8 +88,24 @@ def geometric_beta1(beta1: float, decay: float | None) -> Schedule:
 class SGD(GenericAdaptive):
     """phi = g_t, psi = I.  ``SGD(params, lr) == torch.optim.SGD(params, lr)``."""
 
-    def __init__(self, params: Iterable, lr: float = 1e-3, *, step: str = "constant", bounds=None, foreach=None, fused=None):
-        super().__init__(params, lr, bounds=bounds, foreach=foreach, fused=fused, defaults=dict(step=_check_step(step)))
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        *,
+        step: str = "constant",
+        bounds=None,
+        foreach=None,
+        fused=None,
+    ):
+        super().__init__(
+            params,
+            lr,
+            bounds=bounds,
+            foreach=foreach,
+            fused=fused,
+            defaults=dict(step=_check_step(step)),
+        )
 
     def rules(self, group):
         return Rules(phi=LastGradient(), psi=Identity(), alpha=_STEPS[group["step"]])
@@ -93,10 +122,28 @@ class Adagrad(GenericAdaptive):
     ``Adagrad(params, lr, eps=eps) == torch.optim.Adagrad(params, lr, eps=eps)``.
     """
 
-    def __init__(self, params: Iterable, lr: float = 1e-2, eps: float = 1e-10, *, form: str = "pytorch", bounds=None, foreach=None, fused=None):
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-2,
+        eps: float = 1e-10,
+        *,
+        form: str = "pytorch",
+        bounds=None,
+        foreach=None,
+        fused=None,
+    ):
         if form not in ("pytorch", "paper"):
             raise ValueError(f"form must be 'pytorch' or 'paper', got {form!r}")
-        super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach, fused=fused, defaults=dict(form=form))
+        super().__init__(
+            params,
+            lr,
+            eps=eps,
+            bounds=bounds,
+            foreach=foreach,
+            fused=fused,
+            defaults=dict(form=form),
+        )
 
     def rules(self, group):
         if group["form"] == "paper":
@@ -109,14 +156,37 @@ class RMSProp(GenericAdaptive):
     bias correction).  ``RMSProp(params, lr, beta2, eps) == torch.optim.RMSprop(params, lr,
     alpha=beta2, eps=eps)``."""
 
-    def __init__(self, params: Iterable, lr: float = 1e-2, beta2: float = 0.99, eps: float = 1e-8, *, step: str = "constant", bounds=None, foreach=None, fused=None):
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-2,
+        beta2: float = 0.99,
+        eps: float = 1e-8,
+        *,
+        step: str = "constant",
+        bounds=None,
+        foreach=None,
+        fused=None,
+    ):
         if callable(beta2):
             raise TypeError("beta2 must be a number for RMSProp, got a callable")
         check_beta(beta2, "beta2")
-        super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach, fused=fused, defaults=dict(beta2=float(beta2), step=_check_step(step)))
+        super().__init__(
+            params,
+            lr,
+            eps=eps,
+            bounds=bounds,
+            foreach=foreach,
+            fused=fused,
+            defaults=dict(beta2=float(beta2), step=_check_step(step)),
+        )
 
     def rules(self, group):
-        return Rules(phi=LastGradient(), psi=MovingAverageOfSquares(group["beta2"]), alpha=_STEPS[group["step"]])
+        return Rules(
+            phi=LastGradient(),
+            psi=MovingAverageOfSquares(group["beta2"]),
+            alpha=_STEPS[group["step"]],
+        )
 
 
 class Adam(GenericAdaptive):
@@ -144,19 +214,36 @@ class Adam(GenericAdaptive):
     ):
         betas = _check_betas(betas)
         if not isinstance(bias_correction, bool):
-            raise TypeError(f"bias_correction must be True or False, got {bias_correction!r}")
+            raise TypeError(
+                f"bias_correction must be True or False, got {bias_correction!r}"
+            )
         if beta1_decay is not None:
             _check_decay(beta1_decay)
             if bias_correction:
-                raise ValueError("beta1_decay needs bias_correction=False: 1 - beta1^t corrects only a constant beta1")
+                raise ValueError(
+                    "beta1_decay needs bias_correction=False: 1 - beta1^t corrects only a constant beta1"
+                )
         super().__init__(
-            params, lr, eps=eps, bounds=bounds, foreach=foreach, fused=fused,
-            defaults=dict(betas=betas, bias_correction=bias_correction, beta1_decay=beta1_decay, step=_check_step(step)),
+            params,
+            lr,
+            eps=eps,
+            bounds=bounds,
+            foreach=foreach,
+            fused=fused,
+            defaults=dict(
+                betas=betas,
+                bias_correction=bias_correction,
+                beta1_decay=beta1_decay,
+                step=_check_step(step),
+            ),
         )
 
     def rules(self, group):
         beta1, beta2 = group["betas"]
-        phi, psi = MovingAverage(geometric_beta1(beta1, group.get("beta1_decay"))), MovingAverageOfSquares(beta2)
+        phi, psi = (
+            MovingAverage(geometric_beta1(beta1, group.get("beta1_decay"))),
+            MovingAverageOfSquares(beta2),
+        )
         if group["bias_correction"]:
             phi, psi = Debiased(phi), Debiased(psi)
         return Rules(phi=phi, psi=psi, alpha=_STEPS[group["step"]])
@@ -196,20 +283,36 @@ class AMSGrad(Adam):
         fused=None,
     ):
         if variant not in AMSGRAD_VARIANTS:
-            raise ValueError(f"variant must be one of {AMSGRAD_VARIANTS}, got {variant!r}")
+            raise ValueError(
+                f"variant must be one of {AMSGRAD_VARIANTS}, got {variant!r}"
+            )
         paper = variant == "paper"
         if not paper and (beta1_decay is not None or beta1_schedule is not None):
-            raise ValueError(f"beta1_decay and beta1_schedule need variant='paper', got variant={variant!r}")
+            raise ValueError(
+                f"beta1_decay and beta1_schedule need variant='paper', got variant={variant!r}"
+            )
         if beta1_decay is not None and beta1_schedule is not None:
             raise ValueError("give beta1_decay or beta1_schedule, not both")
         if beta1_decay is not None:
             _check_decay(beta1_decay)
         if beta1_schedule is not None and not callable(beta1_schedule):
-            raise TypeError(f"beta1_schedule must be a callable t -> beta1_t, got {beta1_schedule!r}")
+            raise TypeError(
+                f"beta1_schedule must be a callable t -> beta1_t, got {beta1_schedule!r}"
+            )
         eps = (0.0 if paper else 1e-8) if eps is None else check_eps(eps)
         step = ("inv_sqrt" if paper else "constant") if step is None else step
-        super().__init__(params, lr, betas, eps, bias_correction=not paper, beta1_decay=beta1_decay, step=step,
-                         bounds=bounds, foreach=foreach, fused=fused)
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            bias_correction=not paper,
+            beta1_decay=beta1_decay,
+            step=step,
+            bounds=bounds,
+            foreach=foreach,
+            fused=fused,
+        )
         for group in self.param_groups:
             group.setdefault("variant", variant)
         self.defaults.update(variant=variant)
@@ -219,8 +322,14 @@ class AMSGrad(Adam):
         beta1, beta2 = group["betas"]
         variant = group["variant"]
         if variant == "paper":
-            beta1_t = self._beta1_schedule or geometric_beta1(beta1, group["beta1_decay"])
-            return Rules(MovingAverage(beta1_t), RunningMax(MovingAverageOfSquares(beta2)), _STEPS[group["step"]])
+            beta1_t = self._beta1_schedule or geometric_beta1(
+                beta1, group["beta1_decay"]
+            )
+            return Rules(
+                MovingAverage(beta1_t),
+                RunningMax(MovingAverageOfSquares(beta2)),
+                _STEPS[group["step"]],
+            )
         phi = Debiased(MovingAverage(beta1))
         if variant == "pytorch":
             psi = Debiased(RunningMax(MovingAverageOfSquares(beta2)))
@@ -251,14 +360,30 @@ class AdamNC(GenericAdaptive):
         foreach=None,
         fused=None,
     ):
-        beta1 = geometric_beta1(0.9, ADAMNC_BETA1_DECAY) if beta1 is None else check_beta(beta1, "beta1")
-        beta2 = (lambda t: 1.0 - 1.0 / t) if beta2 is None else check_beta(beta2, "beta2")
-        super().__init__(params, lr, eps=eps, bounds=bounds, foreach=foreach, fused=fused, defaults=dict(step=_check_step(step)))
+        beta1 = (
+            geometric_beta1(0.9, ADAMNC_BETA1_DECAY)
+            if beta1 is None
+            else check_beta(beta1, "beta1")
+        )
+        beta2 = (
+            (lambda t: 1.0 - 1.0 / t) if beta2 is None else check_beta(beta2, "beta2")
+        )
+        super().__init__(
+            params,
+            lr,
+            eps=eps,
+            bounds=bounds,
+            foreach=foreach,
+            fused=fused,
+            defaults=dict(step=_check_step(step)),
+        )
         self._betas = (beta1, beta2)
 
     def rules(self, group):
         beta1, beta2 = self._betas
-        return Rules(MovingAverage(beta1), MovingAverageOfSquares(beta2), _STEPS[group["step"]])
+        return Rules(
+            MovingAverage(beta1), MovingAverageOfSquares(beta2), _STEPS[group["step"]]
+        )
 
 
 class AdamX(GenericAdaptive):
@@ -292,13 +417,20 @@ class AdamX(GenericAdaptive):
         if beta1_decay is not None and beta1_schedule is not None:
             raise ValueError("give beta1_decay or beta1_schedule, not both")
         if beta1_schedule is not None and not callable(beta1_schedule):
-            raise TypeError(f"beta1_schedule must be a callable t -> beta1_t, got {beta1_schedule!r}")
+            raise TypeError(
+                f"beta1_schedule must be a callable t -> beta1_t, got {beta1_schedule!r}"
+            )
         if beta1_decay is not None:
             _check_decay(beta1_decay)
         elif beta1_schedule is None:
             beta1_decay = ADAMX_BETA1_DECAY
         super().__init__(
-            params, lr, eps=eps, bounds=bounds, foreach=foreach, fused=fused,
+            params,
+            lr,
+            eps=eps,
+            bounds=bounds,
+            foreach=foreach,
+            fused=fused,
             defaults=dict(betas=betas, beta1_decay=beta1_decay, step=_check_step(step)),
         )
         self._beta1_schedule = beta1_schedule
@@ -306,4 +438,8 @@ class AdamX(GenericAdaptive):
     def rules(self, group):
         beta1, beta2 = group["betas"]
         beta1_t = self._beta1_schedule or geometric_beta1(beta1, group["beta1_decay"])
-        return Rules(MovingAverage(beta1_t), RescaledRunningMax(MovingAverageOfSquares(beta2)), _STEPS[group["step"]])
+        return Rules(
+            MovingAverage(beta1_t),
+            RescaledRunningMax(MovingAverageOfSquares(beta2)),
+            _STEPS[group["step"]],
+        )

@@ -30,7 +30,15 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.signal import lfilter
 
-__all__ = ["BoundTerms", "amsgrad_vhat", "beta1_schedule", "theorem4_bound", "corollary1_middle", "telescoping_weights", "VERSIONS"]
+__all__ = [
+    "BoundTerms",
+    "amsgrad_vhat",
+    "beta1_schedule",
+    "theorem4_bound",
+    "corollary1_middle",
+    "telescoping_weights",
+    "VERSIONS",
+]
 
 #: Coefficient of the middle term: the ICLR 2018 statement, or arXiv:1904.09237's.
 VERSIONS = ("iclr", "arxiv")
@@ -41,9 +49,13 @@ VERSIONS = ("iclr", "arxiv")
 # ---------------------------------------------------------------------------------------
 
 
-def _real(name: str, value, *, low: float, high: float, low_open: bool, high_open: bool) -> float:
+def _real(
+    name: str, value, *, low: float, high: float, low_open: bool, high_open: bool
+) -> float:
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
+        raise TypeError(
+            f"{name} must be a real number, got {type(value).__name__}: {value!r}"
+        )
     value = float(value)
     ok_low = value > low if low_open else value >= low
     ok_high = value < high if high_open else value <= high
@@ -56,19 +68,25 @@ def _real(name: str, value, *, low: float, high: float, low_open: bool, high_ope
 def _grads(grads, name: str = "grads") -> np.ndarray:
     """Gradients as a float64 (d, T) array."""
     if isinstance(grads, (str, bytes)) or grads is None:
-        raise TypeError(f"{name} must be an array of real numbers, got {type(grads).__name__}")
+        raise TypeError(
+            f"{name} must be an array of real numbers, got {type(grads).__name__}"
+        )
     g = np.asarray(grads)
     if g.dtype == bool or g.dtype.kind not in "iuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {g.dtype}")
     if g.ndim not in (1, 2) or g.size == 0:
-        raise ValueError(f"{name} must have shape (T,) or (d, T) with T >= 1, got shape {g.shape}")
+        raise ValueError(
+            f"{name} must have shape (T,) or (d, T) with T >= 1, got shape {g.shape}"
+        )
     g = np.atleast_2d(g.astype(np.float64))
     if not np.all(np.isfinite(g)):
         raise ValueError(f"{name} must be finite (found NaN or inf)")
     return g
 
 
-def beta1_schedule(T: int, beta1: float, beta1_decay: float | None = None, beta1_t=None) -> np.ndarray:
+def beta1_schedule(
+    T: int, beta1: float, beta1_decay: float | None = None, beta1_t=None
+) -> np.ndarray:
     """beta1_1 .. beta1_T: beta1 * beta1_decay^(t-1), or the given array, or constant beta1.
 
     Theorem 4 asks 0 <= beta1_t <= beta1 = beta1_1; a schedule that breaks this is refused.
@@ -81,11 +99,15 @@ def beta1_schedule(T: int, beta1: float, beta1_decay: float | None = None, beta1
         if b.shape != (T,):
             raise ValueError(f"beta1_t must have shape (T,) = ({T},), got {b.shape}")
         if np.any(np.isnan(b)) or np.any(b < 0) or np.any(b > beta1) or b[0] != beta1:
-            raise ValueError(f"beta1_t must satisfy 0 <= beta1_t <= beta1 = beta1_t[0] = {beta1} (Theorem 4), got values in [{np.nanmin(b)}, {np.nanmax(b)}] and beta1_t[0] = {b[0]}")
+            raise ValueError(
+                f"beta1_t must satisfy 0 <= beta1_t <= beta1 = beta1_t[0] = {beta1} (Theorem 4), got values in [{np.nanmin(b)}, {np.nanmax(b)}] and beta1_t[0] = {b[0]}"
+            )
         return b
     if beta1_decay is None:
         return np.full(T, beta1)
-    lam = _real("beta1_decay", beta1_decay, low=0.0, high=1.0, low_open=True, high_open=False)
+    lam = _real(
+        "beta1_decay", beta1_decay, low=0.0, high=1.0, low_open=True, high_open=False
+    )
     return beta1 * lam ** np.arange(T, dtype=np.float64)
 
 
@@ -115,6 +137,18 @@ class BoundTerms:
         return self.first + self.middle + self.third
 
 
+def _vhat_of(g: np.ndarray, beta2: float, vhat) -> np.ndarray:
+    """The run's vhat_t, checked, or Algorithm 2's recurrence on ``g`` when None."""
+    if vhat is None:
+        return np.atleast_2d(amsgrad_vhat(g, beta2))
+    vh = np.atleast_2d(np.asarray(vhat, dtype=np.float64))
+    if vh.shape != g.shape:
+        raise ValueError(f"vhat must have the shape of grads, {g.shape}, got {vh.shape}")
+    if not np.all(np.isfinite(vh)) or np.any(vh < 0):
+        raise ValueError("vhat must be finite and >= 0")
+    return vh
+
+
 def theorem4_bound(
     grads,
     *,
@@ -134,7 +168,8 @@ def theorem4_bound(
     ----------
     grads : array (T,) or (d, T)
         The gradients g_1 .. g_T the run saw (coordinates as rows).
-    alpha, beta1, beta2 : the run's hyperparameters; alpha_t = alpha / sqrt(t), beta1 = beta1_1.
+    alpha, beta1, beta2 : the run's hyperparameters; alpha_t = alpha / sqrt(t), beta1 =
+    beta1_1.
     diameter : D_inf, the sup-norm diameter of the feasible set (``hi - lo`` for a box).
     beta1_decay, beta1_t : the schedule beta1_t = beta1 * beta1_decay^(t-1), or an array
         (T,); neither means a constant beta1.
@@ -147,39 +182,34 @@ def theorem4_bound(
         The coefficient of the middle term (see the module docstring).
     """
     g = _grads(grads)
-    d, T = g.shape
+    T = g.shape[1]
     alpha = _real("alpha", alpha, low=0.0, high=math.inf, low_open=True, high_open=True)
     beta1 = _real("beta1", beta1, low=0.0, high=1.0, low_open=False, high_open=True)
     beta2 = _real("beta2", beta2, low=0.0, high=1.0, low_open=True, high_open=True)
-    diameter = _real("diameter", diameter, low=0.0, high=math.inf, low_open=False, high_open=True)
+    D = _real("diameter", diameter, low=0.0, high=math.inf, low_open=False,
+              high_open=True)
     gamma = beta1 / math.sqrt(beta2)
     if not gamma < 1.0:
-        raise ValueError(f"Theorem 4 needs gamma = beta1 / sqrt(beta2) < 1, got beta1={beta1}, beta2={beta2}, gamma={gamma}")
+        raise ValueError(
+            f"Theorem 4 needs gamma = beta1 / sqrt(beta2) < 1, got beta1={beta1}, "
+            f"beta2={beta2}, gamma={gamma}"
+        )
     if version not in VERSIONS:
         raise ValueError(f"version must be one of {VERSIONS}, got {version!r}")
     b1 = beta1_schedule(T, beta1, beta1_decay, beta1_t)
-    if vhat is None:
-        vh = np.atleast_2d(amsgrad_vhat(g, beta2))
-    else:
-        vh = np.atleast_2d(np.asarray(vhat, dtype=np.float64))
-        if vh.shape != g.shape:
-            raise ValueError(f"vhat must have the shape of grads, {g.shape}, got {vh.shape}")
-        if not np.all(np.isfinite(vh)) or np.any(vh < 0):
-            raise ValueError("vhat must be finite and >= 0")
+    # sqrt(vhat) is 0 where every gradient so far was 0: that coordinate adds nothing
+    sqrt_vhat = np.sqrt(_vhat_of(g, beta2, vhat))
     idx = _horizons(horizons, T)
-    t = np.arange(1, T + 1, dtype=np.float64)
-    sqrt_vhat = np.sqrt(vh)  # 0 where every gradient so far was 0: that coordinate adds nothing
-
-    Th = idx + 1.0
-    first = diameter**2 * np.sqrt(Th) / (alpha * (1.0 - beta1)) * sqrt_vhat[:, idx].sum(axis=0)
-
-    c_mid = 1.0 / (2.0 * (1.0 - beta1)) if version == "iclr" else 1.0 / (1.0 - beta1) ** 2
-    # beta1_t sqrt(vhat_t) / alpha_t with alpha_t = alpha / sqrt(t), summed over coordinates
+    t, Th = np.arange(1, T + 1, dtype=np.float64), idx + 1.0
+    first = D**2 * np.sqrt(Th) / (alpha * (1 - beta1)) * sqrt_vhat[:, idx].sum(axis=0)
+    c_mid = 1 / (2 * (1 - beta1)) if version == "iclr" else 1 / (1 - beta1) ** 2
+    # beta1_t sqrt(vhat_t) / alpha_t, alpha_t = alpha / sqrt(t), summed over coordinates
     per_step = b1 * np.sqrt(t) / alpha * sqrt_vhat.sum(axis=0)
-    middle = c_mid * diameter**2 * np.cumsum(per_step)[idx]
-
-    grad_norms = np.sqrt(np.cumsum(g * g, axis=-1)[:, idx]).sum(axis=0)  # sum_i ||g_{1:T,i}||_2
-    third = alpha * np.sqrt(1.0 + np.log(Th)) / ((1.0 - beta1) ** 2 * (1.0 - gamma) * math.sqrt(1.0 - beta2)) * grad_norms
+    middle = c_mid * D**2 * np.cumsum(per_step)[idx]
+    # sum_i ||g_{1:T,i}||_2
+    grad_norms = np.sqrt(np.cumsum(g * g, axis=-1)[:, idx]).sum(axis=0)
+    scale = alpha * np.sqrt(1 + np.log(Th))
+    third = scale / ((1 - beta1) ** 2 * (1 - gamma) * math.sqrt(1 - beta2)) * grad_norms
     return BoundTerms(T=idx + 1, first=first, middle=middle, third=third)
 
 
@@ -189,14 +219,27 @@ def _horizons(horizons, T: int) -> np.ndarray:
         return np.arange(T)
     h = np.atleast_1d(np.asarray(horizons))
     if h.dtype.kind not in "iu" or h.ndim != 1:
-        raise TypeError(f"horizons must be an int or a 1-D array of ints, got {horizons!r}")
+        raise TypeError(
+            f"horizons must be an int or a 1-D array of ints, got {horizons!r}"
+        )
     if np.any(h < 1) or np.any(h > T):
-        raise ValueError(f"horizons must lie in [1, T] = [1, {T}], got values in [{h.min()}, {h.max()}]")
+        raise ValueError(
+            f"horizons must lie in [1, T] = [1, {T}], got values in [{h.min()}, {h.max()}]"
+        )
     return h.astype(np.intp) - 1
 
 
-def corollary1_middle(*, alpha: float, beta1: float, beta1_decay: float, diameter: float, grad_bound: float,
-                      d: int = 1, printed: bool = False, version: str = "iclr") -> float:
+def corollary1_middle(
+    *,
+    alpha: float,
+    beta1: float,
+    beta1_decay: float,
+    diameter: float,
+    grad_bound: float,
+    d: int = 1,
+    printed: bool = False,
+    version: str = "iclr",
+) -> float:
     """Corollary 1's bound on the middle term for beta1_t = beta1 * lambda^(t-1).
 
     sqrt(vhat_{t,i}) <= G_inf and sum_t lambda^(t-1) sqrt(t) <= 1 / (1 - lambda)^2 give
@@ -205,14 +248,22 @@ def corollary1_middle(*, alpha: float, beta1: float, beta1_decay: float, diamete
     """
     alpha = _real("alpha", alpha, low=0.0, high=math.inf, low_open=True, high_open=True)
     beta1 = _real("beta1", beta1, low=0.0, high=1.0, low_open=False, high_open=True)
-    lam = _real("beta1_decay", beta1_decay, low=0.0, high=1.0, low_open=False, high_open=True)
-    diameter = _real("diameter", diameter, low=0.0, high=math.inf, low_open=False, high_open=True)
-    grad_bound = _real("grad_bound", grad_bound, low=0.0, high=math.inf, low_open=False, high_open=True)
+    lam = _real(
+        "beta1_decay", beta1_decay, low=0.0, high=1.0, low_open=False, high_open=True
+    )
+    diameter = _real(
+        "diameter", diameter, low=0.0, high=math.inf, low_open=False, high_open=True
+    )
+    grad_bound = _real(
+        "grad_bound", grad_bound, low=0.0, high=math.inf, low_open=False, high_open=True
+    )
     if isinstance(d, bool) or not isinstance(d, Integral) or d < 1:
         raise ValueError(f"d must be an int >= 1, got {d!r}")
     if version not in VERSIONS:
         raise ValueError(f"version must be one of {VERSIONS}, got {version!r}")
-    c_mid = 1.0 / (2.0 * (1.0 - beta1)) if version == "iclr" else 1.0 / (1.0 - beta1) ** 2
+    c_mid = (
+        1.0 / (2.0 * (1.0 - beta1)) if version == "iclr" else 1.0 / (1.0 - beta1) ** 2
+    )
     scale = 1.0 if printed else d / alpha
     return scale * c_mid * beta1 * diameter**2 * grad_bound / (1.0 - lam) ** 2
 
@@ -226,11 +277,20 @@ def telescoping_weights(vhat, *, alpha: float, beta1_t) -> np.ndarray:
     """
     alpha = _real("alpha", alpha, low=0.0, high=math.inf, low_open=True, high_open=True)
     vh = np.asarray(vhat, dtype=np.float64)
-    if vh.ndim not in (1, 2) or vh.size == 0 or not np.all(np.isfinite(vh)) or np.any(vh < 0):
-        raise ValueError(f"vhat must be a finite array >= 0 of shape (T,) or (d, T), got shape {vh.shape}")
+    if (
+        vh.ndim not in (1, 2)
+        or vh.size == 0
+        or not np.all(np.isfinite(vh))
+        or np.any(vh < 0)
+    ):
+        raise ValueError(
+            f"vhat must be a finite array >= 0 of shape (T,) or (d, T), got shape {vh.shape}"
+        )
     T = vh.shape[-1]
     b = np.asarray(beta1_t, dtype=np.float64)
     if b.shape != (T,) or np.any(np.isnan(b)) or np.any(b < 0) or np.any(b >= 1):
-        raise ValueError(f"beta1_t must have shape (T,) = ({T},) and values in [0, 1), got shape {b.shape}")
+        raise ValueError(
+            f"beta1_t must have shape (T,) = ({T},) and values in [0, 1), got shape {b.shape}"
+        )
     t = np.arange(1, T + 1, dtype=np.float64)
     return np.sqrt(vh) * np.sqrt(t) / (alpha * (1.0 - b))

@@ -24,7 +24,15 @@ import torch
 from torch import Tensor
 
 from . import compiled
-from .rules import Constant, MomentRule, Rules, StepContext, StepSchedule, preconditioned, sqrt_v
+from .rules import (
+    Constant,
+    MomentRule,
+    Rules,
+    StepContext,
+    StepSchedule,
+    preconditioned,
+    sqrt_v,
+)
 from .validation import check_bounds, check_eps, check_lr
 
 __all__ = ["GenericAdaptive", "project_box", "preconditioned"]
@@ -38,7 +46,8 @@ def project_box(params: list[Tensor], bounds: tuple[float, float] | None) -> Non
     """Pi_{F, sqrt(V_t)} for a box F and diagonal V_t: a coordinate-wise clip.
 
     For diagonal A the weighted distance ||A^{1/2}(x - y)||^2 = sum_j a_j (x_j - y_j)^2
-    separates over coordinates, each minimised over [lo, hi] by clipping y_j: the weights
+    separates over coordinates, each minimised over [lo, hi] by clipping y_j: the
+    weights
     do not move the minimiser.  (For a non-diagonal V_t they would.)
     """
     if bounds is None or not params:
@@ -51,17 +60,22 @@ def _default_foreach(params: list[Tensor]) -> bool:
     """The multi-tensor path wherever its kernels exist: CUDA and the other native
     accelerators, as torch.optim, and also the CPU, where torch.optim loops over tensors
     but our multi-tensor step is the faster one (``benchmarks/bench_optimizer_step.py``)."""
-    return all(p.device.type in ("cpu", "cuda", "xpu", "mps") and p.layout is torch.strided for p in params)
-
-
+    return all(
+        p.device.type in ("cpu", "cuda", "xpu", "mps") and p.layout is torch.strided
+        for p in params
+    )
 
 
 def _check_rules_args(phi, psi, alpha, post) -> Rules | None:
     if (phi is None) != (psi is None):
-        raise TypeError("phi and psi must be given together (or both left to a subclass's rules())")
+        raise TypeError(
+            "phi and psi must be given together (or both left to a subclass's rules())"
+        )
     if phi is None:
         if post:
-            raise TypeError("post needs phi and psi (a subclass's rules() returns its own transforms)")
+            raise TypeError(
+                "post needs phi and psi (a subclass's rules() returns its own transforms)"
+            )
         return None
     for name, rule in (("phi", phi), ("psi", psi)):
         if not isinstance(rule, MomentRule):
@@ -96,22 +110,46 @@ class GenericAdaptive(torch.optim.Optimizer):
     ``step`` (a Python int, as in the paper's t) and the rules' buffers only.
     """
 
-    def __init__(self, params: Iterable, lr: float = 1e-3, *, phi: MomentRule | None = None,
-                 psi: MomentRule | None = None, alpha: StepSchedule | None = None, post=(), eps: float = 0.0,
-                 eps_placement: str = "outside", bounds: tuple[float, float] | None = None,
-                 foreach: bool | None = None, fused: bool | None = None, defaults: dict | None = None):
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        *,
+        phi: MomentRule | None = None,
+        psi: MomentRule | None = None,
+        alpha: StepSchedule | None = None,
+        post=(),
+        eps: float = 0.0,
+        eps_placement: str = "outside",
+        bounds: tuple[float, float] | None = None,
+        foreach: bool | None = None,
+        fused: bool | None = None,
+        defaults: dict | None = None,
+    ):
         self._fixed_rules = _check_rules_args(phi, psi, alpha, post)
         if self._fixed_rules is None and type(self).rules is GenericAdaptive.rules:
-            raise TypeError("GenericAdaptive needs phi and psi (or a subclass that defines rules())")
+            raise TypeError(
+                "GenericAdaptive needs phi and psi (or a subclass that defines rules())"
+            )
         if eps_placement not in ("outside", "inside"):
-            raise ValueError(f"eps_placement must be 'outside' or 'inside', got {eps_placement!r}")
+            raise ValueError(
+                f"eps_placement must be 'outside' or 'inside', got {eps_placement!r}"
+            )
         for name, flag in (("foreach", foreach), ("fused", fused)):
             if flag is not None and not isinstance(flag, bool):
                 raise TypeError(f"{name} must be None, True or False, got {flag!r}")
         if foreach and fused:
-            raise ValueError("foreach and fused cannot both be True: pick one code path")
-        base = dict(lr=check_lr(lr), eps=check_eps(eps), eps_placement=eps_placement, bounds=check_bounds(bounds),
-                    foreach=foreach, fused=fused)
+            raise ValueError(
+                "foreach and fused cannot both be True: pick one code path"
+            )
+        base = dict(
+            lr=check_lr(lr),
+            eps=check_eps(eps),
+            eps_placement=eps_placement,
+            bounds=check_bounds(bounds),
+            foreach=foreach,
+            fused=fused,
+        )
         base.update(defaults or {})
         self._built: dict[int, tuple[dict, Rules]] = {}
         super().__init__(params, base)
@@ -132,7 +170,9 @@ class GenericAdaptive(torch.optim.Optimizer):
         if built is None or built[0] != settings:
             rules = self.rules(group)
             if not isinstance(rules, Rules):
-                raise TypeError(f"{type(self).__name__}.rules must return a Rules, got {type(rules).__name__}")
+                raise TypeError(
+                    f"{type(self).__name__}.rules must return a Rules, got {type(rules).__name__}"
+                )
             built = self._built[id(group)] = (settings, rules)
         return built[1]
 
@@ -149,7 +189,9 @@ class GenericAdaptive(torch.optim.Optimizer):
             params, grads, states = self._collect(group, rules)
             if not params:
                 continue
-            if group.get("fused") and compiled.step(group, rules, params, grads, states):
+            if group.get("fused") and compiled.step(
+                group, rules, params, grads, states
+            ):
                 continue
             foreach = group["foreach"]
             if foreach is None:
@@ -166,9 +208,13 @@ class GenericAdaptive(torch.optim.Optimizer):
             if p.grad is None:
                 continue
             if p.grad.is_sparse:
-                raise TypeError(f"{type(self).__name__} does not support sparse gradients (param of shape {tuple(p.shape)})")
+                raise TypeError(
+                    f"{type(self).__name__} does not support sparse gradients (param of shape {tuple(p.shape)})"
+                )
             if torch.is_complex(p):
-                raise TypeError(f"{type(self).__name__} does not support complex parameters (param of shape {tuple(p.shape)})")
+                raise TypeError(
+                    f"{type(self).__name__} does not support complex parameters (param of shape {tuple(p.shape)})"
+                )
             state = self.state[p]
             if not state:
                 state["step"] = 0
@@ -200,7 +246,11 @@ class GenericAdaptive(torch.optim.Optimizer):
             buckets[(p.device, p.dtype, state["step"])].append(i)
         for (_, _, t), idx in buckets.items():
             if len(idx) != len(params):
-                ps, gs, ss = [params[i] for i in idx], [grads[i] for i in idx], [states[i] for i in idx]
+                ps, gs, ss = (
+                    [params[i] for i in idx],
+                    [grads[i] for i in idx],
+                    [states[i] for i in idx],
+                )
             else:
                 ps, gs, ss = params, grads, states
             self._foreach_bucket(group, rules, ps, gs, ss, t)
@@ -230,7 +280,9 @@ class GenericAdaptive(torch.optim.Optimizer):
             torch._foreach_addcdiv_(ps, ctx.m, denom, value=-step_size)
 
     @staticmethod
-    def _transformed(rules: Rules, u: list[Tensor], ps, ss, ctx: StepContext) -> list[Tensor]:
+    def _transformed(
+        rules: Rules, u: list[Tensor], ps, ss, ctx: StepContext
+    ) -> list[Tensor]:
         for transform in rules.post:
             u = transform.apply_foreach(u, ps, ss, ctx)
         return u
@@ -242,9 +294,11 @@ class GenericAdaptive(torch.optim.Optimizer):
         """Per parameter, the elementwise inverse learning rate after the last step.
 
         It is the factor by which the update divides the (raw) first moment m_t:
-        ``sqrt(v_t / v_div) + eps`` times ``m_div / alpha_t``; without bias correction and
+        ``sqrt(v_t / v_div) + eps`` times ``m_div / alpha_t``; without bias correction
+        and
         eps it is the paper's sqrt(V_t) / alpha_t.  Gamma_{t+1} is the change of this
-        quantity from one step to the next (see :mod:`adaptive_methods.gamma`).  ``None``
+        quantity from one step to the next (see :mod:`adaptive_methods.gamma`).
+        ``None``
         for a parameter that has not been stepped yet.
 
         Evaluating a rule must not advance it, so this reads the stored buffers through
@@ -290,17 +344,29 @@ class GenericAdaptive(torch.optim.Optimizer):
         mine = f"{type(self).__module__}.{type(self).__qualname__}"
         theirs = state_dict.get("optimizer")
         if theirs is not None and theirs != mine:
-            raise ValueError(f"this state was saved by {theirs}, not by {mine}: load it into a {theirs.rsplit('.', 1)[-1]}")
+            raise ValueError(
+                f"this state was saved by {theirs}, not by {mine}: load it into a {theirs.rsplit('.', 1)[-1]}"
+            )
         saved_groups = state_dict.get("param_groups", [])
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             missing = set(group) - set(saved)
             if missing:
-                raise ValueError(f"param group {i} of this state does not belong to a {type(self).__name__}: "
-                                 f"it lacks {sorted(missing)}")
-            differ = {k: (saved[k], group[k]) for k in _ALGORITHM_KEYS if k in group and saved[k] != group[k]}
+                raise ValueError(
+                    f"param group {i} of this state does not belong to a {type(self).__name__}: "
+                    f"it lacks {sorted(missing)}"
+                )
+            differ = {
+                k: (saved[k], group[k])
+                for k in _ALGORITHM_KEYS
+                if k in group and saved[k] != group[k]
+            }
             if differ:
-                listed = ", ".join(f"{k}={a!r} (this optimizer: {b!r})" for k, (a, b) in differ.items())
-                raise ValueError(f"param group {i} of this state is another algorithm: {listed}")
+                listed = ", ".join(
+                    f"{k}={a!r} (this optimizer: {b!r})" for k, (a, b) in differ.items()
+                )
+                raise ValueError(
+                    f"param group {i} of this state is another algorithm: {listed}"
+                )
         self._check_saved_buffers(state_dict)
         super().load_state_dict(state_dict)
         self._built.clear()
@@ -308,15 +374,23 @@ class GenericAdaptive(torch.optim.Optimizer):
     def _check_saved_buffers(self, state_dict: dict) -> None:
         for i, group in enumerate(self.param_groups):
             expected = {"step", *self.rules_of(group).buffers}
-            saved_group = state_dict["param_groups"][i] if i < len(state_dict.get("param_groups", [])) else None
+            saved_group = (
+                state_dict["param_groups"][i]
+                if i < len(state_dict.get("param_groups", []))
+                else None
+            )
             for key in (saved_group or {}).get("params", []):
                 entry = state_dict.get("state", {}).get(key)
                 if entry and set(entry) != expected:
-                    raise ValueError(f"the state of parameter {key} holds {sorted(entry)}, but {type(self).__name__} "
-                                     f"keeps {sorted(expected)}: it was saved by another optimizer")
+                    raise ValueError(
+                        f"the state of parameter {key} holds {sorted(entry)}, but {type(self).__name__} "
+                        f"keeps {sorted(expected)}: it was saved by another optimizer"
+                    )
 
 
-def _foreach_sqrt_v(v: list[Tensor], v_div: float, eps: float, inside: bool) -> list[Tensor]:
+def _foreach_sqrt_v(
+    v: list[Tensor], v_div: float, eps: float, inside: bool
+) -> list[Tensor]:
     """sqrt(v / v_div) with eps, PyTorch's order of operations (sqrt first, then divide)."""
     if inside:  # sqrt(v / v_div + eps)
         if v_div != 1.0:

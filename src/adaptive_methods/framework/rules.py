@@ -15,7 +15,6 @@ memory (PyTorch's own Adam folds them the same way).
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .steps import Constant, InverseSqrt, StepSchedule, Transform, preconditioned, sqrt_v
 from .validation import Schedule, beta_at, check_beta
 
 __all__ = [
@@ -66,7 +66,11 @@ class StepContext:
 
 def _describe(rule: Any, fields: tuple[str, ...]) -> str:
     def show(value):
-        return "schedule" if callable(value) and not isinstance(value, MomentRule) else repr(value)
+        return (
+            "schedule"
+            if callable(value) and not isinstance(value, MomentRule)
+            else repr(value)
+        )
 
     return f"{type(rule).__name__}({', '.join(f'{f}={show(getattr(rule, f))}' for f in fields)})"
 
@@ -83,13 +87,18 @@ class MomentRule(ABC):
     _fields: tuple[str, ...] = ()
 
     def init(self, param: Tensor) -> dict[str, Tensor]:
-        return {name: torch.zeros_like(param, memory_format=torch.preserve_format) for name in self.buffers}
+        return {
+            name: torch.zeros_like(param, memory_format=torch.preserve_format)
+            for name in self.buffers
+        }
 
     def coefficients(self, ctx: StepContext) -> tuple[float, ...]:
         """The per-step numbers :meth:`update` needs (beta_t, 1 - beta^t, ...), as floats."""
         return ()
 
-    def update(self, grad: Tensor, state: dict, coef: tuple, ctx: StepContext) -> Tensor | None:
+    def update(
+        self, grad: Tensor, state: dict, coef: tuple, ctx: StepContext
+    ) -> Tensor | None:
         """Advance the buffers of one tensor and return its moment (``None``: the identity).
 
         Tensor arithmetic only: ``coef`` holds :meth:`coefficients` as floats, or as 0-d
@@ -110,7 +119,9 @@ class MomentRule(ABC):
         return type(self).update is not MomentRule.update
 
     @abstractmethod
-    def apply_foreach(self, grads: list[Tensor], states: list[dict], ctx: StepContext) -> tuple[list[Tensor] | None, float]:
+    def apply_foreach(
+        self, grads: list[Tensor], states: list[dict], ctx: StepContext
+    ) -> tuple[list[Tensor] | None, float]:
         """The moment at step t as ``(tensors, divisor)``: the moment is tensors / divisor."""
 
     def current(self, state: dict, t: int) -> tuple[Tensor | None, float]:
@@ -165,7 +176,8 @@ class MovingAverage(MomentRule):
     def apply_foreach(self, grads, states, ctx):
         beta = beta_at(self.beta, ctx.t, "beta1")
         ms = [s[self.buffers[0]] for s in states]
-        # lerp_(g, 1 - beta) is m + (1 - beta)(g - m), torch's own kernel; where 1 - beta
+        # lerp_(g, 1 - beta) is m + (1 - beta)(g - m), torch's own kernel; where 1 -
+        # beta
         # rounds to 1 it drops beta m_{t-1}, which update's beta m + (1 - beta) g keeps
         torch._foreach_lerp_(ms, grads, 1.0 - beta)
         return ms, 1.0
@@ -257,14 +269,18 @@ class _Wrapper(MomentRule):
 
     def __init__(self, inner: MomentRule):
         if not isinstance(inner, MomentRule):
-            raise TypeError(f"inner must be a MomentRule, got {type(inner).__name__}: {inner!r}")
+            raise TypeError(
+                f"inner must be a MomentRule, got {type(inner).__name__}: {inner!r}"
+            )
         self.inner = inner
 
     @property
     def beta(self) -> Schedule:
         beta = getattr(self.inner, "beta", None)
         if beta is None:
-            raise TypeError(f"{type(self).__name__} needs a moving average inside (a rule with a beta), got {self.inner!r}")
+            raise TypeError(
+                f"{type(self).__name__} needs a moving average inside (a rule with a beta), got {self.inner!r}"
+            )
         return beta
 
     @property
@@ -286,7 +302,10 @@ class Debiased(_Wrapper):
     def __init__(self, inner: MomentRule):
         super().__init__(inner)
         if callable(self.beta):
-            raise TypeError(f"Debiased needs a constant beta: 1 - beta^t corrects only a constant-beta average, got {inner!r}")
+            raise TypeError(
+                "Debiased needs a constant beta: 1 - beta^t corrects only a "
+                f"constant-beta average, got {inner!r}"
+            )
 
     def _correction(self, t: int) -> float:
         return 1.0 - self.beta**t
@@ -311,7 +330,7 @@ class Debiased(_Wrapper):
 
 
 class RunningMax(_Wrapper):
-    """vhat_t = max(vhat_{t-1}, v_t), element-wise, vhat_0 = 0: AMSGrad's long-term memory.
+    """vhat_t = max(vhat_{t-1}, v_t), elementwise, vhat_0 = 0: AMSGrad's memory.
 
     Wraps any psi rule. The learning rate alpha_t / sqrt(vhat_t) can then only shrink
     when alpha_t does, which is what Adam's convergence proof needed (Gamma_t >= 0).
@@ -326,7 +345,10 @@ class RunningMax(_Wrapper):
         return self.inner.buffers + (self.buffer,)
 
     def init(self, param):
-        return {**self.inner.init(param), self.buffer: torch.zeros_like(param, memory_format=torch.preserve_format)}
+        return {
+            **self.inner.init(param),
+            self.buffer: torch.zeros_like(param, memory_format=torch.preserve_format),
+        }
 
     def factor(self, ctx: StepContext) -> float:
         """What vhat_{t-1} is multiplied by before the max: 1 for AMSGrad (see
@@ -363,104 +385,26 @@ class RunningMax(_Wrapper):
 class RescaledRunningMax(RunningMax):
     """AdamX's psi (Tran & Phong 2019, Algorithm 2): a running max that follows beta1_t,
 
-        vhat_1 = v_1,   vhat_t = max(((1 - beta1_t) / (1 - beta1_{t-1}))^2 vhat_{t-1}, v_t).
+        vhat_1 = v_1,   vhat_t = max(((1 - beta1_t) / (1 - beta1_{t-1}))^2 vhat_{t-1},
+        v_t).
 
-    With a non-increasing beta1_t the factor is >= 1, so that sqrt(vhat_t) / (1 - beta1_t),
+    With a non-increasing beta1_t the factor is >= 1, so that sqrt(vhat_t) / (1 -
+    beta1_t),
     and not only sqrt(vhat_t), never decreases: the monotonicity AMSGrad's regret proof
     uses and :class:`RunningMax` does not give.  beta1_t is read from the step's first
-    moment rule; a constant beta1 makes the factor 1, and the rule is :class:`RunningMax`.
+    moment rule; a constant beta1 makes the factor 1, and the rule is
+    :class:`RunningMax`.
     """
 
     def factor(self, ctx: StepContext) -> float:
-        """((1 - beta1_t) / (1 - beta1_{t-1}))^2; 1 at t = 1, where vhat_0 = 0 anyway."""
+        """((1 - beta1_t) / (1 - beta1_{t-1}))^2; 1 at t = 1 (vhat_0 = 0 anyway)."""
         beta1 = getattr(ctx.phi, "beta", 0.0)
         if ctx.t <= 1 or not callable(beta1):
             return 1.0
-        return ((1.0 - beta_at(beta1, ctx.t, "beta1")) / (1.0 - beta_at(beta1, ctx.t - 1, "beta1"))) ** 2
-
-
-def sqrt_v(v: Tensor, eps: float, inside: bool) -> Tensor:
-    """sqrt(V_t) with eps inside the root (Theorem 6 of the paper) or added outside (PyTorch)."""
-    return (v + eps).sqrt() if inside else v.sqrt() + eps
-
-
-def preconditioned(m: Tensor, sqrt_v: Tensor) -> Tensor:
-    """u = m / sqrt(V), where V^{-1/2} is the pseudo-inverse: 0 where sqrt(V) = 0.
-
-    Without eps, sqrt(V_t) is 0 where every gradient V_t averages was 0; then the
-    coordinate does not move, whatever m_t is (m_t can be non-zero there when beta2 = 0
-    follows a non-zero gradient with a zero one).  The 1-D simulator obeys the same rule.
-    A NaN gradient makes V_t NaN, not 0, and stays a NaN: nothing is silently repaired.
-    """
-    return (m / sqrt_v).masked_fill_(sqrt_v == 0, 0.0)
-
-
-class Transform(ABC):
-    """A change of the preconditioned direction u_t = V_t^{-1/2} m_t before alpha_t
-    scales it (a clip of the per-coordinate learning rate, a decoupled weight decay...).
-
-    ``apply`` returns the new direction for one tensor, ``apply_foreach`` for a list; the
-    context carries m_t, and ``param`` is x_t.  ``buffers``/``init`` as for moment rules.
-    """
-
-    buffers: tuple[str, ...] = ()
-
-    def init(self, param: Tensor) -> dict[str, Tensor]:
-        return {}
-
-    def coefficients(self, ctx: StepContext) -> tuple[float, ...]:
-        """The per-step numbers :meth:`update` needs, as floats (see :class:`MomentRule`)."""
-        return ()
-
-    def update(self, direction: Tensor, param: Tensor, state: dict, coef: tuple, ctx: StepContext) -> Tensor:
-        """:meth:`apply` in tensor arithmetic only, for the compiled path (``coef`` holds
-        :meth:`coefficients` as 0-d tensors; ``ctx.t`` is not available there)."""
-        raise TypeError(f"{type(self).__name__} has no update() for the compiled path")
-
-    @property
-    def compilable(self) -> bool:
-        return type(self).update is not Transform.update
-
-    @abstractmethod
-    def apply(self, direction: Tensor, param: Tensor, state: dict, ctx: StepContext) -> Tensor:
-        """The direction to scale by alpha_t, for one tensor."""
-
-    def apply_foreach(self, directions: list[Tensor], params: list[Tensor], states: list[dict],
-                      ctx: StepContext) -> list[Tensor]:
-        m = ctx.m if isinstance(ctx.m, list) else [None] * len(directions)
-        return [self.apply(d, p, s, StepContext(ctx.t, ctx.phi, ctx.lr, mi, ctx.m_divisor))
-                for d, p, s, mi in zip(directions, params, states, m)]
-
-
-# ---------------------------------------------------------------------------------------
-# Step-size schedules alpha_t = lr * factor(t); lr stays in param_groups so that
-# torch.optim.lr_scheduler works unchanged.
-# ---------------------------------------------------------------------------------------
-
-
-class StepSchedule(ABC):
-    """alpha_t as ``lr * factor(t)``."""
-
-    @abstractmethod
-    def factor(self, t: int) -> float:
-        """alpha_t / lr at step t."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
-
-class Constant(StepSchedule):
-    """alpha_t = alpha."""
-
-    def factor(self, t: int) -> float:
-        return 1.0
-
-
-class InverseSqrt(StepSchedule):
-    """alpha_t = alpha / sqrt(t): the schedule of the paper's analysis."""
-
-    def factor(self, t: int) -> float:
-        return 1.0 / math.sqrt(t)
+        return (
+            (1.0 - beta_at(beta1, ctx.t, "beta1"))
+            / (1.0 - beta_at(beta1, ctx.t - 1, "beta1"))
+        ) ** 2
 
 
 @dataclass(frozen=True)
@@ -476,19 +420,39 @@ class Rules:
     def __post_init__(self):
         for name in ("phi", "psi"):
             if not isinstance(getattr(self, name), MomentRule):
-                raise TypeError(f"{name} must be a MomentRule, got {type(getattr(self, name)).__name__}")
+                raise TypeError(
+                    f"{name} must be a MomentRule, "
+                    f"got {type(getattr(self, name)).__name__}"
+                )
         if not isinstance(self.alpha, StepSchedule):
-            raise TypeError(f"alpha must be a StepSchedule, got {type(self.alpha).__name__}")
+            raise TypeError(
+                f"alpha must be a StepSchedule, got {type(self.alpha).__name__}"
+            )
         if not all(isinstance(t, Transform) for t in self.post):
             raise TypeError(f"post must hold Transforms, got {self.post!r}")
-        names = [*self.phi.buffers, *self.psi.buffers, *(b for t in self.post for b in t.buffers)]
+        names = [
+            *self.phi.buffers,
+            *self.psi.buffers,
+            *(b for t in self.post for b in t.buffers),
+        ]
         if len(set(names)) != len(names) or "step" in names:
-            raise ValueError(f"the rules' state buffers must have distinct names other than 'step', got {names}")
+            raise ValueError(
+                "the rules' state buffers must have distinct names other than "
+                f"'step', got {names}"
+            )
 
     @property
     def buffers(self) -> tuple[str, ...]:
         """Every state buffer the rules keep per parameter (besides the step count)."""
-        return (*self.phi.buffers, *self.psi.buffers, *(b for t in self.post for b in t.buffers))
+        return (
+            *self.phi.buffers,
+            *self.psi.buffers,
+            *(b for t in self.post for b in t.buffers),
+        )
 
     def init(self, param: Tensor) -> dict[str, Tensor]:
-        return {**self.phi.init(param), **self.psi.init(param), **{k: v for t in self.post for k, v in t.init(param).items()}}
+        return {
+            **self.phi.init(param),
+            **self.psi.init(param),
+            **{k: v for t in self.post for k, v in t.init(param).items()},
+        }

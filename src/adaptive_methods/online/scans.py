@@ -86,7 +86,8 @@ def scan_blocked(q: np.ndarray, x: np.ndarray, lo, hi, K: int, out) -> None:
     """Blocked scan of x_{t+1} = min(max(x_t - q_t, lo), hi) over the rows of q (B, n).
 
     1. compose each block of K steps into one map  x -> min(max(x + a, l), h):
-       composing with the next step gives a - q, min(max(l - q, lo), hi), min(max(h - q, lo), hi);
+       composing with the next step gives a - q, min(max(l - q, lo), hi) and
+       min(max(h - q, lo), hi);
     2. chain the block maps to get the state entering every block;
     3. replay every block step by step from that state (all blocks at once), so that
        within a block the arithmetic is the plain loop's.

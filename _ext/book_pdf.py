@@ -4,6 +4,8 @@ LaTeX build, on the one document Sphinx assembles from the whole book:
 
 - the solutions of the exercises are left out of the PDF, which is the students' copy of
   the book; the site shows them. Every exercise keeps its statement.
+- an ipywidgets output (a panel that only a live kernel or the site's widget manager
+  draws) is left out, not printed as its text form ``VBox(children=...)``.
 - the introduction's sections are unnumbered chapters, so that the first chapter of the
   table of contents is chapter 1, as on the site.
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 # The PDF's name in _build/latex (latex_documents.targetname) and at the site's root.
 PDF_NAME = "adam-and-beyond.pdf"
@@ -22,6 +25,22 @@ PDF_NAME = "adam-and-beyond.pdf"
 
 def _raw_latex(code: str) -> nodes.raw:
     return nodes.raw("", code + "\n", format="latex")
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+class DropWidgetOutputs(SphinxPostTransform):
+    """Before myst-nb picks each output's mime type (its SelectMimeType, priority 4)."""
+
+    default_priority = 3
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        for bundle in list(self.document.findall(nodes.container)):
+            if bundle.get("nb_element") == "mime_bundle" and any(
+                    child.get("mime_type") == WIDGET_VIEW for child in bundle.children):
+                bundle.parent.remove(bundle)
 
 
 def shape_pdf(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -63,6 +82,7 @@ def add_pdf_download(app: Sphinx, pagename: str, templatename: str, context: dic
 
 
 def setup(app: Sphinx) -> dict:
+    app.add_post_transform(DropWidgetOutputs)
     app.connect("doctree-resolved", shape_pdf)
     # after sphinx-book-theme has made the download menu (its handlers run at 501)
     app.connect("html-page-context", add_pdf_download, priority=510)

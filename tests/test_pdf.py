@@ -94,6 +94,8 @@ def test_no_unresolved_reference_and_no_solution(pdf_text):
     # the PDF is the students' copy: exercises yes, their solutions no (the site has them)
     assert re.search(r"Exercise \d+ \(", pdf_text)
     assert "Solution to Exercise" not in pdf_text
+    # a widget panel is left out, not printed as its Python repr
+    assert not re.search(r"\b(VBox|HBox|interactive)\(children=", pdf_text)
 
 
 def test_xelatex_found_every_glyph_and_every_reference():

@@ -9,7 +9,7 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 BOOK_FLAGS ?= --warningiserror --keep-going
 
-.PHONY: all setup book test assets assignments list-assignments autograde feedback grades students student-book clean clean-cache benchmarks
+.PHONY: all setup book pdf test assets assignments list-assignments autograde feedback grades students student-book clean clean-cache benchmarks
 
 all: book
 
@@ -68,7 +68,16 @@ student-book: setup assets
 	$(COURSE_TOOL) student-config _build/student_config.yml
 	$(BIN)/jupyter-book build . --config _build/student_config.yml --path-output _build/student $(BOOK_FLAGS)
 
-test: book
+# The whole book as one PDF (xelatex), from the same execution cache as the site: run after
+# `book`, no chapter executes again. The PDF is copied to the site's root, where every page's
+# download menu links it (_ext/book_pdf.py). TeX Live and fonts: see .ci/run's apt list.
+PDF := adam-and-beyond.pdf
+pdf: book
+	@command -v xelatex >/dev/null 2>&1 && command -v latexmk >/dev/null 2>&1 || { echo "error: xelatex and latexmk are needed (apt-get install texlive-xetex texlive-latex-extra latexmk, see .ci/run)"; exit 1; }
+	LATEXOPTS="-interaction=nonstopmode -halt-on-error" LATEXMKOPTS=-silent $(BIN)/jupyter-book build . --builder pdflatex $(BOOK_FLAGS)
+	cp _build/latex/$(PDF) _build/html/$(PDF)
+
+test: book pdf
 	$(BIN)/python -m pytest
 
 benchmarks: setup

@@ -13,6 +13,11 @@ of every notebook page. After the build this
   and test cells) from both downloads, as sphinx-exercise's ``hide_solutions`` does on the pages;
 - refuses (a warning, an error under ``-W``) a download with hidden tests, which belong in
   ``grading/`` only.
+
+The published notebook also opens outside the book's environment (the Colab button of
+each page, _ext/colab_button.py, opens it from the published branch): its first cell
+installs the package from the book's repository when ``adaptive_methods`` cannot be
+imported, and does nothing where it can.
 """
 
 from __future__ import annotations
@@ -72,6 +77,23 @@ def clean_download(nb, student_edition: bool):
     return without_solutions(nb) if student_edition else nb
 
 
+# Marks the install cell, so that a notebook is given it once.
+INSTALL_CELL_TAG = "install-package"
+INSTALL_CELL = """\
+# Outside the book's environment (on Colab, say) this installs the book's package first.
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("adaptive_methods") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "{requirement}"], check=True)"""
+
+
+def install_cell(repository_url: str, branch: str) -> nbformat.NotebookNode:
+    requirement = f"adaptive-methods @ git+{repository_url.rstrip('/')}.git@{branch}"
+    cell = nbformat.v4.new_code_cell(INSTALL_CELL.format(requirement=requirement))
+    cell.metadata["tags"] = [INSTALL_CELL_TAG]
+    cell.id = INSTALL_CELL_TAG  # fixed, so that every build writes the same notebook
+    return cell
+
+
 def fill_in_outputs(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -85,6 +107,8 @@ def fill_in_outputs(app: Sphinx, exception: Exception | None) -> None:
         cache = get_cache(config.execution_cache_path)
         executed = Path(config.output_folder)
     filled = 0
+    theme = app.config.html_theme_options
+    repository_url, branch = theme.get("repository_url", ""), theme.get("repository_branch", "main")
     for download in sorted(sources.rglob("*.ipynb")):
         docname = download.relative_to(sources).with_suffix("").as_posix()
         notebook = executed / f"{docname}.ipynb" if executed else download
@@ -96,6 +120,8 @@ def fill_in_outputs(app: Sphinx, exception: Exception | None) -> None:
             except KeyError:  # not in the cache (e.g. execution switched off): keep it as it is
                 pass
         nb.metadata.pop("source_map", None)  # myst-nb's internal bookkeeping
+        if repository_url and not any(INSTALL_CELL_TAG in c.metadata.get("tags", []) for c in nb.cells):
+            nb.cells.insert(0, install_cell(repository_url, branch))
         nbformat.write(clean_download(nb, student), download)
     for download in sorted([*sources.rglob("*.md"), *sources.rglob("*.md.txt")]):
         text = SOLUTION_MARKER.sub("", download.read_text())

@@ -1,9 +1,12 @@
 """Launch and download buttons lead somewhere real.
 
-Every chapter page offers exactly one launcher, Binder, whose link opens that chapter's
-source in JupyterLab in the repository and branch of ``_config.yml``; Binder builds the
-repository from ``environment.yml`` and ``postBuild``, which makes JupyterLab open ``.md``
-files as notebooks (jupytext). Every chapter also offers its executed ``.ipynb``.
+Every chapter page offers two launchers. Binder's link opens that chapter's source in
+JupyterLab in the repository and branch of ``_config.yml``; Binder builds the repository
+from ``environment.yml`` and ``postBuild``, which makes JupyterLab open ``.md`` files as
+notebooks (jupytext). Colab's opens the executed ``.ipynb`` the site publishes, from the
+branch the publishing workflow pushes the site to; its first cell installs the package
+when it is missing and does nothing in the book's environment. Every chapter also offers
+its executed ``.ipynb``.
 ``test_browser.py`` opens the Binder target in a local JupyterLab set up by ``postBuild``.
 """
 
@@ -27,7 +30,8 @@ pytestmark = pytest.mark.site
 
 SITE = Path(os.environ.get("BOOK_HTML", REPO / "_build" / "html")).resolve()
 CONFIG = yaml.safe_load((REPO / "_config.yml").read_text())
-OTHER_LAUNCHERS = ("colab.research.google.com", "deepnote.com", "hub/user-redirect", "jupyterlite",
+WORKFLOW = REPO / ".github" / "workflows" / "book.yml"
+OTHER_LAUNCHERS = ("deepnote.com", "hub/user-redirect", "jupyterlite",
                    "launch-thebe", "initThebeSBT")
 
 
@@ -42,6 +46,10 @@ def notebook_pages() -> list[tuple[str, Path]]:
         if source.exists() and source.read_text().lstrip().startswith("---") and "kernelspec" in source.read_text()[:800]:
             pages.append((rel.as_posix(), source))
     return pages
+
+
+def colab_links(text: str) -> list[str]:
+    return [htmllib.unescape(u) for u in re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', text)]
 
 
 def binder_links(text: str) -> list[str]:
@@ -80,7 +88,7 @@ def test_chapter_offers_its_executed_notebook(page, source):
     if source is None:
         pytest.fail("no notebook page in the built site")
     text = (SITE / page).read_text(encoding="utf-8")
-    hrefs = re.findall(r'href="([^"]+\.ipynb)"', text)
+    hrefs = [h for h in re.findall(r'href="([^"]+\.ipynb)"', text) if "://" not in h]  # Colab: below
     assert hrefs, f"{page} has no .ipynb download"
     for href in hrefs:
         target = (SITE / page).parent / href
@@ -88,7 +96,9 @@ def test_chapter_offers_its_executed_notebook(page, source):
         nb = nbformat.read(target, as_version=4)
         nbformat.validate(nb)
         code = [c for c in nb.cells if c.cell_type == "code"]
-        assert len(code) == sum(c.cell_type == "code" for c in jupytext.read(source).cells)
+        # the chapter's code cells, after the install cell the published notebook starts with
+        assert "install-package" in code[0].metadata.get("tags", [])
+        assert len(code) == 1 + sum(c.cell_type == "code" for c in jupytext.read(source).cells)
         assert any(c.get("outputs") for c in code) or not code, f"{href} was not executed"
         assert nb.metadata["kernelspec"]["name"] == "python3"
 
@@ -124,3 +134,46 @@ def test_postbuild_makes_jupyterlab_open_markdown_as_notebooks(tmp_path):
     overrides = json.loads((tmp_path / "labconfig" / "default_setting_overrides.json").read_text())
     viewers = overrides["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
     assert viewers["markdown"] == "Jupytext Notebook" and viewers["myst"] == "Jupytext Notebook"
+
+
+@pytest.mark.parametrize("page,source", notebook_pages() or [("none", None)],
+                         ids=[p for p, _ in notebook_pages()] or ["none"])
+def test_colab_button_opens_this_chapters_executed_notebook_on_the_published_branch(page, source):
+    if source is None:
+        pytest.fail("no notebook page in the built site")
+    links = colab_links((SITE / page).read_text(encoding="utf-8"))
+    assert len(links) == 1, f"{page}: expected one Colab link, found {links}"
+    repo = urlsplit(CONFIG["repository"]["url"]).path.strip("/")
+    prefix = f"/github/{repo}/blob/gh-pages/"
+    path = urlsplit(links[0]).path
+    assert path.startswith(prefix), links[0]
+    assert "gh-pages" in WORKFLOW.read_text(), "the workflow publishes the site on gh-pages"
+    target = SITE / path[len(prefix):]
+    assert target.is_file(), f"{page}: Colab opens {path[len(prefix):]}, which the site does not publish"
+    nb = nbformat.read(target, as_version=4)
+    assert "install-package" in nb.cells[0].metadata.get("tags", []), "the first cell installs the package"
+    assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), f"{target.name} was not executed"
+
+
+def test_the_install_cell_is_a_no_op_in_the_books_environment(monkeypatch):
+    (_, source), *_ = notebook_pages()
+    nb = nbformat.read(SITE / "_sources" / Path(source.relative_to(REPO)).with_suffix(".ipynb"), as_version=4)
+    cell = nb.cells[0].source
+    assert f"git+{CONFIG['repository']['url']}.git@{CONFIG['repository']['branch']}" in cell
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a))
+    exec(compile(cell, "install-cell", "exec"), {})
+    assert calls == [], "the install cell ran pip in the book's environment"
+
+
+def test_the_install_cell_installs_where_the_package_is_missing(monkeypatch):
+    import importlib.util
+
+    (_, source), *_ = notebook_pages()
+    nb = nbformat.read(SITE / "_sources" / Path(source.relative_to(REPO)).with_suffix(".ipynb"), as_version=4)
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **k: calls.append(cmd))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    exec(compile(nb.cells[0].source, "install-cell", "exec"), {})
+    (cmd,) = calls
+    assert cmd[1:4] == ["-m", "pip", "install"] and cmd[-1].startswith("adaptive-methods @ git+")

@@ -9,6 +9,7 @@ from numbers import Integral
 import numpy as np
 from scipy.signal import lfilter
 
+from . import jit
 from .checks import (ENGINES, GRAD_MAX, SIMULATED, STEPS, Spec, as_bounds, as_grads, as_param, batch_size,
                      check_choice, is_scalar, plain_floats, simulated_method, spec)
 from .problems import LinearProblem
@@ -90,9 +91,13 @@ def simulate(
     bounds : (lo, hi), each a scalar or an array of shape (B,), lo < hi
     trajectory : bool
         True: return x_1 .. x_{T+1}; False: return only x_{T+1}.
-    engine : "auto" | "loop" | "vector" | "blocked"
-        How the clipped sum is scanned (:mod:`adaptive_methods.online.scans`); every
-        engine gives the plain loop's iterates (to rounding).  "auto" picks by size.
+    engine : "auto" | "loop" | "vector" | "blocked" | "jit"
+        How the clipped sum is scanned (:mod:`adaptive_methods.online.scans`; "jit": the
+        whole recurrence as one loop compiled by numba, :mod:`adaptive_methods.online.jit`,
+        an ImportError naming what to install where numba is missing); every engine gives
+        the plain loop's iterates (to rounding).  "auto" picks by size: the Python loop for
+        short runs, "jit" where numba is installed and neither ``block`` nor ``window`` is
+        given, else the NumPy scans.
     block : int, optional
         Block length of the blocked scans (default: about sqrt of the window).
     window : int, optional
@@ -111,7 +116,12 @@ def simulate(
     s = spec(method, grads, alpha=alpha, beta1=beta1, beta2=beta2, step=step, bounds=bounds, x1=x1,
              beta1_decay=beta1_decay, eps=eps)
     engine = _engine(s, engine, trajectory, block, window)
-    out = scan_loop(s, bool(trajectory)) if engine == "loop" else _scan_windows(s, engine, bool(trajectory), block, window)
+    if engine == "jit":
+        out = jit.scan_jit(s, bool(trajectory))
+    elif engine == "loop":
+        out = scan_loop(s, bool(trajectory))
+    else:
+        out = _scan_windows(s, engine, bool(trajectory), block, window)
     return out[0] if s.squeeze else out
 
 
@@ -165,6 +175,8 @@ def _engine(s: Spec, engine, trajectory, block, window) -> str:
         return engine
     if s.B * s.T <= _LOOP_MAX_WORK:
         return "loop"
+    if block is None and window is None and jit.available():
+        return "jit"
     return "vector" if s.B >= _VECTOR_MIN_B else "blocked"
 
 

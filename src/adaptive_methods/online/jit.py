@@ -40,11 +40,12 @@ def _kernel():
 
 
 def _run(g, shared, alpha, b1, b2, decay, has_decay, eps, lo, hi, x1, const, momentum, identity,
-         mean_of_squares, running_max, rescaled, trajectory, out):
+         mean_of_squares, running_max, rescaled, trajectory, root_t, out):
     """out[b] = x_1 .. x_{T+1} (trajectory) or out[b, 0] = x_{T+1}, configuration by configuration."""
     B = alpha.shape[0]
     T = g.shape[1]
     varying_beta1 = has_decay and (momentum or rescaled)
+    tabled = root_t.shape[0] == T
     for b in range(B):
         row = 0 if shared else b
         x = x1[b]
@@ -83,7 +84,7 @@ def _run(g, shared, alpha, b1, b2, decay, has_decay, eps, lo, hi, x1, const, mom
                 else:
                     V = v
             den = math.sqrt(V + ep)
-            a_t = a if const else a / math.sqrt(float(t))
+            a_t = a if const else a / (root_t[i] if tabled else math.sqrt(float(t)))
             q = (a_t * m) / den if den != 0.0 else 0.0
             x = x - q
             x = low if x < low else (high if x > high else x)
@@ -100,6 +101,8 @@ def scan_jit(s: Spec, trajectory: bool) -> np.ndarray:
         raise ImportError(INSTALL_HINT)
     out = np.empty((s.B, s.T + 1 if trajectory else 1))
     decay = s.decay if s.decay is not None else np.ones(s.B)
+    # sqrt(t) is the same for every configuration: a batch reads it from a table
+    root_t = np.sqrt(np.arange(1, s.T + 1, dtype=np.float64)) if s.B > 1 and s.step != "constant" else np.empty(0)
     kernel(s.g, s.g.shape[0] == 1, s.alpha, s.beta1, s.beta2, decay, s.decay is not None, s.eps, s.lo, s.hi,
-           s.x1, s.step == "constant", *loop_flags(s.recurrence), bool(trajectory), out)
+           s.x1, s.step == "constant", *loop_flags(s.recurrence), bool(trajectory), root_t, out)
     return out if trajectory else out[:, 0]

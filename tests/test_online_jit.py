@@ -68,3 +68,12 @@ def test_without_numba_auto_uses_numpy_and_jit_names_what_to_install(monkeypatch
     assert grid.shape == (200,)
     with pytest.raises(ImportError, match=r"the 'jit' engine needs numba: pip install numba"):
         simulate("adam", g, alpha=1.0, engine="jit")
+
+
+def test_importing_the_package_does_not_import_numba():
+    """numba is imported (and the loop compiled) on the jit engine's first use only."""
+    import subprocess
+
+    code = "import sys, adaptive_methods, adaptive_methods.online, adaptive_methods.explorer; print('numba' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -116,13 +116,16 @@ def simulate(
     s = spec(method, grads, alpha=alpha, beta1=beta1, beta2=beta2, step=step, bounds=bounds, x1=x1,
              beta1_decay=beta1_decay, eps=eps)
     engine = _engine(s, engine, trajectory, block, window)
-    if engine == "jit":
-        out = jit.scan_jit(s, bool(trajectory))
-    elif engine == "loop":
-        out = scan_loop(s, bool(trajectory))
-    else:
-        out = _scan_windows(s, engine, bool(trajectory), block, window)
+    out = _scan(s, engine, bool(trajectory), block, window)
     return out[0] if s.squeeze else out
+
+
+def _scan(s: Spec, engine: str, trajectory: bool, block, window) -> np.ndarray:
+    if engine == "jit":
+        return jit.scan_jit(s, trajectory)
+    if engine == "loop":
+        return scan_loop(s, trajectory)
+    return _scan_windows(s, engine, trajectory, block, window)
 
 
 def _short_run(method, grads, alpha, beta1, beta2, step, bounds, x1, beta1_decay, eps, trajectory):

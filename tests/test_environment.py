@@ -19,7 +19,7 @@ def _pyproject():
     reqs = list(data["dependencies"])
     for extra in ("book", "test"):
         reqs += data["optional-dependencies"][extra]
-    return reqs
+    return list(dict.fromkeys(reqs))  # an extra may repeat another's package (numba: fast, book, test)
 
 
 def _environment():
@@ -54,3 +54,9 @@ def test_torch_range_admits_the_local_cpu_wheel():
 
 def test_jupyter_book_is_pinned_to_1x():
     assert "jupyter-book==1.0.4.post1" in _pyproject()
+
+
+def test_the_fast_extra_is_in_what_the_book_and_the_tests_install():
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for package in extras["fast"]:
+        assert package in extras["book"] and package in extras["test"], f"{package} of the fast extra"

@@ -156,7 +156,7 @@ def test_plain_ints_give_the_general_paths_float64_result(method, grads, alpha, 
 
 
 @pytest.mark.parametrize("method", SIMULATED_METHODS)
-def test_large_batch_takes_the_vector_engine_and_agrees(method):
+def test_large_batch_agrees(method):
     rng = np.random.default_rng(3)
     B, T = 400, 30
     grads = rng.normal(size=(B, T)) * 5

@@ -33,6 +33,8 @@ Modules: :mod:`~adaptive_methods.online.problems` (the problems of the paper),
 :mod:`~adaptive_methods.online.checks` (input checks),
 :mod:`~adaptive_methods.online.recurrences` (m_t and V_t along time),
 :mod:`~adaptive_methods.online.scans` (the clipped running sum),
+:mod:`~adaptive_methods.online.jit` (the whole recurrence as one compiled loop, where
+numba is installed),
 :mod:`~adaptive_methods.online.api` (the public functions) and
 :mod:`~adaptive_methods.online.reference` (the step-by-step loop the tests hold the
 simulator to).

@@ -9,6 +9,7 @@ from numbers import Integral
 import numpy as np
 from scipy.signal import lfilter
 
+from . import jit
 from .checks import (ENGINES, GRAD_MAX, SIMULATED, STEPS, Spec, as_bounds, as_grads, as_param, batch_size,
                      check_choice, is_scalar, plain_floats, simulated_method, spec)
 from .problems import LinearProblem
@@ -90,9 +91,13 @@ def simulate(
     bounds : (lo, hi), each a scalar or an array of shape (B,), lo < hi
     trajectory : bool
         True: return x_1 .. x_{T+1}; False: return only x_{T+1}.
-    engine : "auto" | "loop" | "vector" | "blocked"
-        How the clipped sum is scanned (:mod:`adaptive_methods.online.scans`); every
-        engine gives the plain loop's iterates (to rounding).  "auto" picks by size.
+    engine : "auto" | "loop" | "vector" | "blocked" | "jit"
+        How the clipped sum is scanned (:mod:`adaptive_methods.online.scans`; "jit": the
+        whole recurrence as one loop compiled by numba, :mod:`adaptive_methods.online.jit`,
+        an ImportError naming what to install where numba is missing); every engine gives
+        the plain loop's iterates (to rounding).  "auto" picks by size: the Python loop for
+        short runs, "jit" where numba is installed and neither ``block`` nor ``window`` is
+        given, else the NumPy scans.
     block : int, optional
         Block length of the blocked scans (default: about sqrt of the window).
     window : int, optional
@@ -111,8 +116,16 @@ def simulate(
     s = spec(method, grads, alpha=alpha, beta1=beta1, beta2=beta2, step=step, bounds=bounds, x1=x1,
              beta1_decay=beta1_decay, eps=eps)
     engine = _engine(s, engine, trajectory, block, window)
-    out = scan_loop(s, bool(trajectory)) if engine == "loop" else _scan_windows(s, engine, bool(trajectory), block, window)
+    out = _scan(s, engine, bool(trajectory), block, window)
     return out[0] if s.squeeze else out
+
+
+def _scan(s: Spec, engine: str, trajectory: bool, block, window) -> np.ndarray:
+    if engine == "jit":
+        return jit.scan_jit(s, trajectory)
+    if engine == "loop":
+        return scan_loop(s, trajectory)
+    return _scan_windows(s, engine, trajectory, block, window)
 
 
 def _short_run(method, grads, alpha, beta1, beta2, step, bounds, x1, beta1_decay, eps, trajectory):
@@ -165,6 +178,8 @@ def _engine(s: Spec, engine, trajectory, block, window) -> str:
         return engine
     if s.B * s.T <= _LOOP_MAX_WORK:
         return "loop"
+    if block is None and window is None and jit.available():
+        return "jit"
     return "vector" if s.B >= _VECTOR_MIN_B else "blocked"
 
 

@@ -13,7 +13,7 @@ from .. import registry
 from ..registry import MethodInfo, Recurrence
 
 STEPS = ("inv_sqrt", "constant")
-ENGINES = ("auto", "loop", "vector", "blocked")
+ENGINES = ("auto", "loop", "vector", "blocked", "jit")
 
 #: name -> registry entry of every method the simulator scans (a recurrence is declared).
 SIMULATED: MappingProxyType[str, MethodInfo] = MappingProxyType(

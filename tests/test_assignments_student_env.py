@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import venv
 
@@ -59,7 +60,14 @@ def test_release_notebooks_run_with_only_the_package(tmp_path):
     env = tmp_path / "student-env"
     venv.EnvBuilder(with_pip=True).create(env)
     _pip(env, TORCH_SPEC)
-    _pip(env, str(REPO), "ipykernel", "nbclient")
+    # from a copy of what a student's pip would get, so that no build/ folder left in the
+    # working tree by an earlier build can stand in for the sources
+    package = tmp_path / "package"
+    package.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, package / name)
+    shutil.copytree(REPO / "src", package / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    _pip(env, str(package), "ipykernel", "nbclient")
     python = str(env / "bin" / "python")
     assert subprocess.run([python, "-c", "import myst_nb"], capture_output=True).returncode != 0, \
         "the student environment should not have the book's tools"

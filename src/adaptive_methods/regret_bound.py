@@ -3,10 +3,10 @@
 For AMSGrad (Algorithm 2) with alpha_t = alpha / sqrt(t), beta1_t <= beta1 = beta1_1 and
 gamma = beta1 / sqrt(beta2) < 1, on a feasible set of sup-norm diameter D_inf::
 
-    R_T <= D_inf^2 sqrt(T) / (alpha (1 - beta1))  sum_i sqrt(vhat_{T,i})                (first)
-         + c_mid D_inf^2  sum_i sum_{t<=T} beta1_t sqrt(vhat_{t,i}) / alpha_t            (middle)
+    R_T <= D_inf^2 sqrt(T) / (alpha (1 - beta1)) sum_i sqrt(vhat_{T,i})        (first)
+         + c_mid D_inf^2 sum_i sum_{t<=T} beta1_t sqrt(vhat_{t,i}) / alpha_t    (middle)
          + alpha sqrt(1 + log T) / ((1 - beta1)^2 (1 - gamma) sqrt(1 - beta2))
-               * sum_i ||g_{1:T,i}||_2                                                  (third)
+               * sum_i ||g_{1:T,i}||_2                                          (third)
 
 with c_mid = 1 / (2 (1 - beta1)) as the ICLR 2018 paper states it (``version="iclr"``) and
 1 / (1 - beta1)^2 as a transcription of arXiv:1904.09237 reports it (``version="arxiv"``,

@@ -64,7 +64,7 @@ class Transform(ABC):
         ctx: StepContext,
     ) -> Tensor:
         """:meth:`apply` in tensor arithmetic only, for the compiled path (``coef`` holds
-        :meth:`coefficients` as 0-d tensors; ``ctx.t`` is not available there)."""
+        :meth:`coefficients` as 0-d tensors; the compiled path has no ``ctx.t``)."""
         raise TypeError(f"{type(self).__name__} has no update() for the compiled path")
 
     @property

@@ -73,6 +73,7 @@ class Yogi(GenericAdaptive):
         step: str = "constant",
         bounds=None,
         foreach=None,
+        fused=None,
     ):
         betas = _check_betas(betas)
         super().__init__(
@@ -81,6 +82,7 @@ class Yogi(GenericAdaptive):
             eps=eps,
             bounds=bounds,
             foreach=foreach,
+            fused=fused,
             defaults=dict(
                 betas=betas,
                 bias_correction=_check_flag(bias_correction, "bias_correction"),
@@ -129,6 +131,7 @@ class AdaBound(GenericAdaptive):
         form: str = "code",
         bounds=None,
         foreach=None,
+        fused=None,
     ):
         if form not in ADABOUND_FORMS:
             raise ValueError(f"form must be one of {ADABOUND_FORMS}, got {form!r}")
@@ -154,6 +157,7 @@ class AdaBound(GenericAdaptive):
             eps=0.0,
             bounds=bounds,
             foreach=foreach,
+            fused=fused,
             defaults=dict(
                 betas=betas,
                 final_lr=final_lr,
@@ -218,6 +222,7 @@ class AdaBelief(GenericAdaptive):
         step: str = "constant",
         bounds=None,
         foreach=None,
+        fused=None,
     ):
         betas = _check_betas(betas)
         super().__init__(
@@ -226,6 +231,7 @@ class AdaBelief(GenericAdaptive):
             eps=eps,
             bounds=bounds,
             foreach=foreach,
+            fused=fused,
             defaults=dict(
                 betas=betas,
                 bias_correction=_check_flag(bias_correction, "bias_correction"),
@@ -258,6 +264,7 @@ class RAdam(GenericAdaptive):
         step: str = "constant",
         bounds=None,
         foreach=None,
+        fused=None,
     ):
         betas = _check_betas(betas)
         super().__init__(
@@ -266,6 +273,7 @@ class RAdam(GenericAdaptive):
             eps=0.0,
             bounds=bounds,
             foreach=foreach,
+            fused=fused,
             defaults=dict(betas=betas, rate_eps=check_eps(eps), step=_check_step(step)),
         )
 
@@ -296,6 +304,7 @@ class NAdam(GenericAdaptive):
         step: str = "constant",
         bounds=None,
         foreach=None,
+        fused=None,
     ):
         betas = _check_betas(betas)
         super().__init__(
@@ -304,6 +313,7 @@ class NAdam(GenericAdaptive):
             eps=eps,
             bounds=bounds,
             foreach=foreach,
+            fused=fused,
             defaults=dict(
                 betas=betas,
                 momentum_decay=check_lr(momentum_decay, "momentum_decay"),

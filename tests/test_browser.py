@@ -75,6 +75,18 @@ def browser():
     chrome.close()
 
 
+@pytest.fixture
+def fresh_browser():
+    """A Chromium of its own: the walk over every page must not inherit the state the
+    JupyterLab tests leave in the shared one."""
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip("chromium is not installed (apt-get install chromium; .ci/run does this)")
+    chrome = Chromium(executable)
+    yield chrome
+    chrome.close()
+
+
 def _offsite(requests: list[str], server: str) -> list[str]:
     host = urlsplit(server).netloc
     bad = []
@@ -444,19 +456,19 @@ def _box_problems(boxes: list[dict]) -> list[str]:
 
 
 @pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
-def test_every_page_reads_as_a_textbook(width, server, browser):
+def test_every_page_reads_as_a_textbook(width, server, fresh_browser):
     """Every page at 1400 px and at 400 px: no raw LaTeX outside the mathematics, paper
     results under the paper's own numbers, nothing of the build machine (paths, fallback
     notices), no code or output line over 88 characters (code cells, their outputs and
     listings of the package alike) and no lint comment in shown code, no page wider than
     the screen, and a display equation that does not fit scrolls inside its own box."""
     problems = []
-    _at_width(browser, width)
+    _at_width(fresh_browser, width)
     try:
         for page in site_pages():
-            browser.load(f"{server}/{page}")
-            assert browser.evaluate(MATHJAX_DONE), f"{page}: MathJax did not load"
-            report = browser.evaluate(READING_REPORT)
+            fresh_browser.load(f"{server}/{page}")
+            assert fresh_browser.evaluate(MATHJAX_DONE), f"{page}: MathJax did not load"
+            report = fresh_browser.evaluate(READING_REPORT)
             tex = sorted({m.group(0) for t in report["texts"] + [report["title"]] for m in RAW_TEX.finditer(t)})
             if tex:
                 problems.append(f"{page}: raw LaTeX outside math: {tex[:5]}")
@@ -474,11 +486,11 @@ def test_every_page_reads_as_a_textbook(width, server, browser):
             if report["overflowing"]:
                 problems.append(f"{page}: display equations cut off: {report['overflowing'][:2]}")
         if width < 800:
-            browser.load(f"{server}/{WIDGET_CHAPTER}")
-            assert browser.evaluate(MATHJAX_DONE)
-            browser.screenshot(ARTIFACTS / "phone.png")
+            fresh_browser.load(f"{server}/{WIDGET_CHAPTER}")
+            assert fresh_browser.evaluate(MATHJAX_DONE)
+            fresh_browser.screenshot(ARTIFACTS / "phone.png")
     finally:
-        _at_width(browser, 1280)
+        _at_width(fresh_browser, 1280)
     assert not problems, "\n".join(problems)
 
 

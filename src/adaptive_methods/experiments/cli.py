@@ -5,6 +5,8 @@ Examples::
     python -m adaptive_methods.experiments run --model mlp --optimizer amsgrad --lr 1e-3 --out results/scratch/one
     python -m adaptive_methods.experiments grid --preset fashion-logreg --workers 2
     python -m adaptive_methods.experiments summarize results/fashion-mnist/logreg
+    python -m adaptive_methods.experiments grid --preset fashion-logreg --shard 0/4
+    python -m adaptive_methods.experiments slurm --preset fashion-logreg --tasks 4 --cpus-per-task 2 --submit
     torchrun --nproc_per_node 2 -m adaptive_methods.experiments run --model mlp --out results/scratch/ddp
 """
 
@@ -116,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub.add_parser("run", help="train one configuration"))
     _add_grid(sub.add_parser("grid", help="run a preset grid (skips runs whose result exists)"))
     _add_summarize(sub.add_parser("summarize", help="tables from result files"))
+    _add_slurm(sub.add_parser("slurm", help="write (and submit) a Slurm job array that runs a grid in shards"))
     sub.add_parser("presets", help="list the grid presets")
     d = sub.add_parser("data", help="show which data set each name loads here")
     d.add_argument("names", nargs="*", default=_datasets(), help=f"any of {', '.join(_datasets())}")
@@ -181,6 +184,7 @@ def _add_grid(g: argparse.ArgumentParser) -> None:
     g.add_argument("--optimizers", type=_optimizer, nargs="+", default=None)
     g.add_argument("--bias-correction", type=_on_off, nargs="+", default=None, metavar="{on,off}")
     g.add_argument("--dataset", default=None, choices=_datasets())
+    _add_shard_option(g)
     _add_common(g)
 
 
@@ -314,6 +318,7 @@ def _cmd_grid(args) -> int:
         raise UsageError(f"invalid grid: {exc}") from None
     for config in configs:
         _check_optimizer(config)
+    configs = _shard_of(configs, args.shard)
     out = args.out or spec.default_out
     if args.list:
         for c in configs:
@@ -326,6 +331,96 @@ def _cmd_grid(args) -> int:
                        experiment=spec.name, command=command_line(), time_budget_s=args.time_budget,
                        progress=not args.no_progress, fresh=args.fresh)
     return 1 if summary["failed"] else 0
+
+
+# ----------------------------------------------------------------------------- shards, Slurm
+
+def _shard(text: str):
+    from .slurm import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_shard_option(g: argparse.ArgumentParser) -> None:
+    g.add_argument("--shard", type=_shard, default=None, metavar="I/N",
+                   help="run only shard I of N: the runs at positions I, I+N, I+2N, ... of the grid")
+
+
+def _shard_of(configs: list, shard) -> list:
+    from .slurm import select_shard
+
+    return select_shard(configs, shard)
+
+
+def _add_slurm(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--preset", required=True, help="a name from `presets`")
+    s.add_argument("--tasks", type=_int_at_least(1), required=True, help="array tasks (shards of the grid)")
+    s.add_argument("--workers", type=_int_at_least(1), default=1, help="runs at once in each task")
+    s.add_argument("--cpus-per-task", type=_int_at_least(1), default=None,
+                   help="CPUs each task asks for (default: --workers); each worker gets CPUS/WORKERS threads")
+    s.add_argument("--gpus-per-task", type=_int_at_least(0), default=0)
+    s.add_argument("--mem-per-cpu", default=None, help="Slurm size, e.g. 4G")
+    s.add_argument("--time", default="04:00:00", help="Slurm time limit per task")
+    s.add_argument("--partition", default=None)
+    s.add_argument("--python", default=sys.executable, help="the interpreter the tasks run (default: this one)")
+    s.add_argument("--script", default=None,
+                   help="where the job script goes (default results/scratch/slurm/PRESET-TASKS.sbatch)")
+    s.add_argument("--submit", action="store_true", help="submit the script with sbatch")
+    s.add_argument("grid_args", nargs=argparse.REMAINDER, metavar="-- GRID OPTIONS",
+                   help="options of `grid` for every task (after --), e.g. -- --epochs 2 --offline")
+
+
+def _cmd_slurm(args) -> int:
+    import contextlib
+    import io
+    import subprocess
+
+    from .grid import expand
+    from .slurm import SlurmJob, write_script
+
+    extra = args.grid_args[1:] if args.grid_args[:1] == ["--"] else args.grid_args
+    grid_argv = ["--preset", args.preset, *extra]
+    complaint = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(complaint):
+            grid = build_parser().parse_args(["grid", *grid_argv])
+    except SystemExit:
+        why = complaint.getvalue().strip().splitlines()[-1:] or [""]
+        raise UsageError(f"the grid options {extra!r} are not valid options of `grid` "
+                         f"({why[0].split('error: ', 1)[-1]})") from None
+    for option in ("shard", "workers", "threads"):
+        if f"--{option}" in extra:
+            raise UsageError(f"--{option} is set by the job array; leave it out of the grid options")
+    runs = len(expand(_grid_spec(grid)))
+    if args.tasks > runs:
+        raise UsageError(f"--tasks {args.tasks} is more than the grid's {runs} runs; choose at most {runs}")
+    try:
+        job = SlurmJob(name=args.preset, tasks=args.tasks, workdir=str(Path.cwd()), python=args.python,
+                       workers=args.workers, cpus_per_task=args.cpus_per_task or args.workers,
+                       gpus_per_task=args.gpus_per_task, mem_per_cpu=args.mem_per_cpu, time=args.time,
+                       partition=args.partition)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    script = write_script(job, grid_argv, args.script or Path(job.log_dir) / f"{args.preset}-{args.tasks}.sbatch")
+    per = f"{runs // args.tasks}" + (f" or {runs // args.tasks + 1}" if runs % args.tasks else "")
+    print(f"{script}: {args.tasks} array tasks, {per} of the {runs} runs each, {job.workers} worker(s) x "
+          f"{job.threads} thread(s) per task")
+    if not args.submit:
+        print(f"submit with: sbatch {script}")
+        return 0
+    try:
+        done = subprocess.run(["sbatch", "--parsable", str(script)], capture_output=True, text=True, timeout=60)
+    except FileNotFoundError:
+        print("error: sbatch is not on PATH; submit the script on a machine of the cluster", file=sys.stderr)
+        return 1
+    if done.returncode != 0:
+        print(f"error: sbatch failed: {done.stderr.strip() or done.stdout.strip()}", file=sys.stderr)
+        return 1
+    print(f"submitted job array {done.stdout.strip().split(';')[0]}")
+    return 0
 
 
 def _cmd_summarize(args) -> int:
@@ -395,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = {"run": _cmd_run, "grid": _cmd_grid, "summarize": _cmd_summarize, "presets": _cmd_presets,
-               "data": _cmd_data}[args.command]
+               "data": _cmd_data, "slurm": _cmd_slurm}[args.command]
     try:
         return handler(args)
     except UsageError as exc:

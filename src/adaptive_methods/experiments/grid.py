@@ -99,6 +99,23 @@ _add("mnist-mlp", _full("mlp", "mnist", "constant", _LR_CONSTANT, 20, range(3)),
 _add("cifar10-cifarnet", _full("cifarnet", "cifar10", "constant", _LR_CONSTANT, 20, range(3)),
      "CIFARNET on CIFAR-10 (needs the CIFAR-10 archive or internet); meant for a GPU.", "results/cifar10/cifarnet")
 
+# The CIFARNET grids of scripts/cifarnet_gpu.sh, sized to finish within 10 minutes on one GPU
+# (the estimate is in the script): Korzeniowski's axes, 2 epochs, evaluated once an epoch
+# (391 steps of the 50,000 Fashion-MNIST images left after validation, 326 of CIFAR-10's 41,667) on
+# 5,000 training images and the whole validation and test splits; seeds 0 and 1 on
+# Fashion-MNIST, seed 0 on CIFAR-10 (its steps cost about 1.5 times as much).
+def _gpu_10_min(dataset: str, steps_per_epoch: int, seeds) -> tuple[dict, dict]:
+    base, axes = _full("cifarnet", dataset, "constant", _LR_CONSTANT, 2, seeds)
+    return {**base, "log_every": steps_per_epoch, "eval_train_limit": 5000}, axes
+
+
+_add("fashion-cifarnet-gpu", _gpu_10_min("fashion-mnist", 391, range(2)),
+     "CIFARNET on full Fashion-MNIST, 2 epochs, 2 seeds: the 10-minute GPU grid of scripts/cifarnet_gpu.sh.",
+     "results/fashion-mnist/cifarnet-gpu")
+_add("cifar10-cifarnet-gpu", _gpu_10_min("cifar10", 326, range(1)),
+     "CIFARNET on CIFAR-10, 2 epochs, 1 seed: the 10-minute GPU grid of scripts/cifarnet_gpu.sh "
+     "(where the CIFAR-10 files are present).", "results/cifar10/cifarnet-gpu")
+
 # The reduced grids the chapter runs on a CPU while the book builds: the first 10,000
 # training images, 2 epochs (158 steps), one seed, beta2 = 0.999; CIFARNET 10 steps.
 _REDUCED = dict(epochs=2, log_every=20, train_limit=10000, test_limit=1000, eval_train_limit=1000, fallback=True)

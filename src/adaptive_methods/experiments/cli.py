@@ -13,6 +13,8 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import math
 import os
@@ -356,71 +358,31 @@ def _shard_of(configs: list, shard) -> list:
 
 
 def _add_slurm(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--preset", required=True, help="a name from `presets`")
-    s.add_argument("--tasks", type=_int_at_least(1), required=True, help="array tasks (shards of the grid)")
-    s.add_argument("--workers", type=_int_at_least(1), default=1, help="runs at once in each task")
-    s.add_argument("--cpus-per-task", type=_int_at_least(1), default=None,
-                   help="CPUs each task asks for (default: --workers); each worker gets CPUS/WORKERS threads")
-    s.add_argument("--gpus-per-task", type=_int_at_least(0), default=0)
-    s.add_argument("--mem-per-cpu", default=None, help="Slurm size, e.g. 4G")
-    s.add_argument("--time", default="04:00:00", help="Slurm time limit per task")
-    s.add_argument("--partition", default=None)
-    s.add_argument("--python", default=sys.executable, help="the interpreter the tasks run (default: this one)")
-    s.add_argument("--script", default=None,
-                   help="where the job script goes (default results/scratch/slurm/PRESET-TASKS.sbatch)")
-    s.add_argument("--submit", action="store_true", help="submit the script with sbatch")
-    s.add_argument("grid_args", nargs=argparse.REMAINDER, metavar="-- GRID OPTIONS",
-                   help="options of `grid` for every task (after --), e.g. -- --epochs 2 --offline")
+    from .slurm import add_slurm_arguments
+
+    add_slurm_arguments(s, _int_at_least)
 
 
 def _cmd_slurm(args) -> int:
-    import contextlib
-    import io
-    import subprocess
+    from .slurm import slurm_command
 
-    from .grid import expand
-    from .slurm import SlurmJob, write_script
+    def grid_runs(grid_argv: list[str]) -> int:
+        """The number of runs of ``grid GRID_ARGV``, the options checked as `grid` checks them."""
+        from .grid import expand
 
-    extra = args.grid_args[1:] if args.grid_args[:1] == ["--"] else args.grid_args
-    grid_argv = ["--preset", args.preset, *extra]
-    complaint = io.StringIO()
+        complaint = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(complaint):
+                grid = build_parser().parse_args(["grid", *grid_argv])
+        except SystemExit:
+            why = (complaint.getvalue().strip().splitlines()[-1:] or [""])[0].split("error: ", 1)[-1]
+            raise UsageError(f"the grid options {grid_argv[2:]!r} are not valid options of `grid` ({why})") from None
+        return len(expand(_grid_spec(grid)))
+
     try:
-        with contextlib.redirect_stderr(complaint):
-            grid = build_parser().parse_args(["grid", *grid_argv])
-    except SystemExit:
-        why = complaint.getvalue().strip().splitlines()[-1:] or [""]
-        raise UsageError(f"the grid options {extra!r} are not valid options of `grid` "
-                         f"({why[0].split('error: ', 1)[-1]})") from None
-    for option in ("shard", "workers", "threads"):
-        if f"--{option}" in extra:
-            raise UsageError(f"--{option} is set by the job array; leave it out of the grid options")
-    runs = len(expand(_grid_spec(grid)))
-    if args.tasks > runs:
-        raise UsageError(f"--tasks {args.tasks} is more than the grid's {runs} runs; choose at most {runs}")
-    try:
-        job = SlurmJob(name=args.preset, tasks=args.tasks, workdir=str(Path.cwd()), python=args.python,
-                       workers=args.workers, cpus_per_task=args.cpus_per_task or args.workers,
-                       gpus_per_task=args.gpus_per_task, mem_per_cpu=args.mem_per_cpu, time=args.time,
-                       partition=args.partition)
+        return slurm_command(args, grid_runs)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    script = write_script(job, grid_argv, args.script or Path(job.log_dir) / f"{args.preset}-{args.tasks}.sbatch")
-    per = f"{runs // args.tasks}" + (f" or {runs // args.tasks + 1}" if runs % args.tasks else "")
-    print(f"{script}: {args.tasks} array tasks, {per} of the {runs} runs each, {job.workers} worker(s) x "
-          f"{job.threads} thread(s) per task")
-    if not args.submit:
-        print(f"submit with: sbatch {script}")
-        return 0
-    try:
-        done = subprocess.run(["sbatch", "--parsable", str(script)], capture_output=True, text=True, timeout=60)
-    except FileNotFoundError:
-        print("error: sbatch is not on PATH; submit the script on a machine of the cluster", file=sys.stderr)
-        return 1
-    if done.returncode != 0:
-        print(f"error: sbatch failed: {done.stderr.strip() or done.stdout.strip()}", file=sys.stderr)
-        return 1
-    print(f"submitted job array {done.stdout.strip().split(';')[0]}")
-    return 0
 
 
 def _cmd_summarize(args) -> int:

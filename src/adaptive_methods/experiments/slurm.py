@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Shard", "parse_shard", "select_shard", "SlurmJob", "sbatch_script", "sbatch_directives", "write_script"]
+__all__ = ["Shard", "parse_shard", "select_shard", "SlurmJob", "sbatch_script", "sbatch_directives", "write_script",
+           "add_slurm_arguments", "slurm_command"]
 
 
 @dataclass(frozen=True)
@@ -163,3 +166,60 @@ def write_script(job: SlurmJob, grid_args: list[str], path) -> Path:
     path.write_text(sbatch_script(job, grid_args))
     path.chmod(0o755)
     return path
+
+
+# ----------------------------------------------------------------------------- the command
+
+def add_slurm_arguments(s, int_at_least) -> None:
+    """The options of ``python -m adaptive_methods.experiments slurm``."""
+    import argparse
+
+    s.add_argument("--preset", required=True, help="a name from `presets`")
+    s.add_argument("--tasks", type=int_at_least(1), required=True, help="array tasks (shards of the grid)")
+    s.add_argument("--workers", type=int_at_least(1), default=1, help="runs at once in each task")
+    s.add_argument("--cpus-per-task", type=int_at_least(1), default=None,
+                   help="CPUs each task asks for (default: --workers); each worker gets CPUS/WORKERS threads")
+    s.add_argument("--gpus-per-task", type=int_at_least(0), default=0)
+    s.add_argument("--mem-per-cpu", default=None, help="Slurm size, e.g. 4G")
+    s.add_argument("--time", default="04:00:00", help="Slurm time limit per task")
+    s.add_argument("--partition", default=None)
+    s.add_argument("--python", default=sys.executable, help="the interpreter the tasks run (default: this one)")
+    s.add_argument("--script", default=None,
+                   help="where the job script goes (default results/scratch/slurm/PRESET-TASKS.sbatch)")
+    s.add_argument("--submit", action="store_true", help="submit the script with sbatch")
+    s.add_argument("grid_args", nargs=argparse.REMAINDER, metavar="-- GRID OPTIONS",
+                   help="options of `grid` for every task (after --), e.g. -- --epochs 2 --offline")
+
+
+def slurm_command(args, grid_runs) -> int:
+    """Write the job array of ``args`` (and submit it with ``--submit``). ``grid_runs``
+    checks the grid options and counts the grid's runs; a bad option is a ValueError."""
+    extra = args.grid_args[1:] if args.grid_args[:1] == ["--"] else args.grid_args
+    grid_argv = ["--preset", args.preset, *extra]
+    for option in ("shard", "workers", "threads"):
+        if any(a == f"--{option}" or a.startswith(f"--{option}=") for a in extra):
+            raise ValueError(f"--{option} is set by the job array; leave it out of the grid options")
+    runs = grid_runs(grid_argv)
+    if args.tasks > runs:
+        raise ValueError(f"--tasks {args.tasks} is more than the grid's {runs} runs; choose at most {runs}")
+    job = SlurmJob(name=args.preset, tasks=args.tasks, workdir=str(Path.cwd()), python=args.python,
+                   workers=args.workers, cpus_per_task=args.cpus_per_task or args.workers,
+                   gpus_per_task=args.gpus_per_task, mem_per_cpu=args.mem_per_cpu, time=args.time,
+                   partition=args.partition)
+    script = write_script(job, grid_argv, args.script or Path(job.log_dir) / f"{args.preset}-{args.tasks}.sbatch")
+    per = f"{runs // args.tasks}" + (f" or {runs // args.tasks + 1}" if runs % args.tasks else "")
+    print(f"{script}: {args.tasks} array tasks, {per} of the {runs} runs each, {job.workers} worker(s) x "
+          f"{job.threads} thread(s) per task")
+    if not args.submit:
+        print(f"submit with: sbatch {script}")
+        return 0
+    try:
+        done = subprocess.run(["sbatch", "--parsable", str(script)], capture_output=True, text=True, timeout=60)
+    except FileNotFoundError:
+        print("error: sbatch is not on PATH; submit the script on a machine of the cluster", file=sys.stderr)
+        return 1
+    if done.returncode != 0:
+        print(f"error: sbatch failed: {done.stderr.strip() or done.stdout.strip()}", file=sys.stderr)
+        return 1
+    print(f"submitted job array {done.stdout.strip().split(';')[0]}")
+    return 0

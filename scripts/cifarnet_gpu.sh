@@ -64,12 +64,14 @@ fi
 hard=$(( DEADLINE - MARGIN / 2 - SECONDS ))
 echo "${#grids[@]} grid(s), $workers worker(s) each on $DEVICE; no run starts after $budget s; all stop by $hard s"
 
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
 pids=()
 for grid in "${grids[@]}"; do
   read -r preset folder <<<"$grid"
   timeout --signal=TERM --kill-after=5 "$hard" "$PYTHON" -m adaptive_methods.experiments grid --preset "$preset" \
       --out "$RESULTS/$folder" --device "$DEVICE" --workers "$workers" --threads 1 --time-budget "$budget" \
-      --nondeterministic "$@" 2>&1 | sed "s/^/[$preset] /" &
+      --nondeterministic "$@" 2>&1 | tee "$logs/$preset.log" | sed "s/^/[$preset] /" &
   pids+=($!)
 done
 failed=0
@@ -93,23 +95,22 @@ for folder in folders:
             data["git"] = git
             path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
 PY
+# each grid's first line says how many runs it has, its last how many are still to run
+# (a grid stopped at the deadline has no last line)
 remaining=0
 for grid in "${grids[@]}"; do
   read -r preset folder <<<"$grid"
-  left=$("$PYTHON" - "$preset" "$RESULTS/$folder" --device "$DEVICE" --nondeterministic "$@" <<'PY'
-import sys
-from adaptive_methods.experiments.cli import _grid_spec, build_parser
-from adaptive_methods.experiments.grid import expand, pending_runs
-args = build_parser().parse_args(["grid", "--preset", sys.argv[1], *sys.argv[3:]])
-configs = [c.replace(threads=1) for c in expand(_grid_spec(args))]
-print(len(pending_runs(configs, sys.argv[2])), len(configs))
-PY
-)
-  read -r pending total <<<"$left"
-  echo "$preset: $(( total - pending )) of $total runs done -> $RESULTS/$folder"
-  remaining=$(( remaining + pending ))
+  total=$(grep -oP "^grid $preset: \K[0-9]+(?= runs, )" "$logs/$preset.log" | head -1)
+  left=$(grep -oP "^grid $preset: .*, \K[0-9]+(?= still to run)" "$logs/$preset.log" | tail -1)
+  if [[ -z $left ]]; then
+    echo "$preset: stopped before it could count its runs -> $RESULTS/$folder"
+    remaining=$(( remaining + 1 ))
+  else
+    echo "$preset: $(( ${total:-0} - left )) of ${total:-?} runs done -> $RESULTS/$folder"
+    remaining=$(( remaining + left ))
+  fi
 done
 echo "wall time $SECONDS s (deadline $DEADLINE s)"
 (( failed == 0 )) || exit 1
-(( remaining == 0 )) || { echo "$remaining run(s) left: run the same command again to finish them"; exit 3; }
+(( remaining == 0 )) || { echo "runs are left: run the same command again to finish them"; exit 3; }
 exit 0

@@ -304,16 +304,13 @@ def cluster(tmp_path):
     assert _marked_processes(str(c.folder)) == []  # nothing of the cluster left running
 
 
-def test_a_job_array_on_a_one_node_slurm_cluster_does_every_run_exactly_once(cluster, data_root, tmp_path, capsys):
+def test_a_job_array_on_a_one_node_slurm_cluster_does_every_run_exactly_once(cluster, data_root, tmp_path, capsys,
+                                                                             monkeypatch):
     work = tmp_path / "work"
     work.mkdir()
-    os.environ[_MARK] = str(cluster.folder)  # the job scripts inherit it: the teardown finds them
-    os.environ["SLURM_CONF"] = cluster.env["SLURM_CONF"]
-    try:
-        script, printed = write_job(work, data_root, 2, capsys, "--time", "10", "--submit")
-    finally:
-        os.environ.pop(_MARK)
-        os.environ.pop("SLURM_CONF")
+    monkeypatch.setenv(_MARK, str(cluster.folder))  # sbatch passes it to the job: the teardown finds its processes
+    monkeypatch.setenv("SLURM_CONF", cluster.env["SLURM_CONF"])
+    script, printed = write_job(work, data_root, 2, capsys, "--time", "10", "--submit")
     job_id = re.search(r"submitted job array (\d+)", printed).group(1)
     deadline = time.time() + 400
     while cluster.run("squeue", "-h", "-j", job_id).stdout.strip():

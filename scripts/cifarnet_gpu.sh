@@ -34,20 +34,21 @@ cd "$(dirname "$0")/.."
 DEADLINE=${DEADLINE:-600} RUN_ALLOWANCE=${RUN_ALLOWANCE:-90} MARGIN=${MARGIN:-30} WORKERS=${WORKERS:-8}
 DEVICE=${DEVICE:-cuda} PYTHON=${PYTHON:-python3} RESULTS=${RESULTS:-results} COMMIT=${COMMIT:-}
 export PYTHONUNBUFFERED=1
-for name in DEADLINE RUN_ALLOWANCE MARGIN WORKERS; do
-  [[ ${!name} =~ ^[0-9]+$ ]] || { echo "error: $name must be a whole number of seconds (WORKERS: of workers), got '${!name}'" >&2; exit 2; }
+for name in DEADLINE RUN_ALLOWANCE MARGIN; do
+  [[ ${!name} =~ ^[0-9]+$ ]] || { echo "error: $name must be a whole number of seconds, got '${!name}'" >&2; exit 2; }
 done
+[[ $WORKERS =~ ^[1-9][0-9]*$ ]] || { echo "error: WORKERS must be a whole number >= 1, got '$WORKERS'" >&2; exit 2; }
 
 grids=("fashion-cifarnet-gpu fashion-mnist/cifarnet-gpu")
 if "$PYTHON" - "$@" <<'PY'
 import sys
 from adaptive_methods.experiments.cli import build_parser
-from adaptive_methods.experiments.data import load_train_test
+from adaptive_methods.experiments.data import DatasetFormatError, DatasetUnavailableError, load_train_test
 args = build_parser().parse_args(["grid", "--preset", "cifar10-cifarnet-gpu", *sys.argv[1:]])
 try:
     load_train_test("cifar10", root=args.data_root, download=False if args.offline else None, fallback=False,
                     accept_unpinned=args.accept_unpinned_data or None)
-except Exception as exc:
+except (DatasetUnavailableError, DatasetFormatError) as exc:
     print(f"CIFAR-10: not run ({type(exc).__name__}: {exc})")
     sys.exit(1)
 PY

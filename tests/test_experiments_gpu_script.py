@@ -54,10 +54,13 @@ def test_without_cifar10_the_script_says_so_and_runs_fashion_mnist_alone(data_ro
         in done.stderr
 
 
-def test_a_deadline_that_is_not_a_number_is_refused(tmp_path):
-    done = run_script(tmp_path, DEADLINE="ten minutes")
-    assert done.returncode == 2
-    assert "error: DEADLINE must be a whole number of seconds (WORKERS: of workers), got 'ten minutes'" in done.stderr
+@pytest.mark.parametrize("env, message", [
+    (dict(DEADLINE="ten minutes"), "error: DEADLINE must be a whole number of seconds, got 'ten minutes'"),
+    (dict(WORKERS="0"), "error: WORKERS must be a whole number >= 1, got '0'"),
+])
+def test_a_setting_that_is_not_a_whole_number_is_refused(tmp_path, env, message):
+    done = run_script(tmp_path, **env)
+    assert done.returncode == 2 and message in done.stderr
 
 
 def _script_setting(name: str) -> int:

@@ -168,3 +168,26 @@ def test_the_batched_grid_writes_the_sequential_grids_files_and_resumes(data_roo
                      log=lines.append)
     assert again["finished"] == 0 and again["remaining"] == 0
     assert not list((tmp_path / "out" / ".claims").glob("*.claim"))
+
+
+def test_paired_differences_pair_the_same_configuration_and_seed(data_root, tmp_path):
+    from adaptive_methods.experiments.results import paired_differences
+
+    configs = grid(data_root, "logreg", epochs=1)
+    results = train_batched(configs, log=lambda _: None)
+    rows = paired_differences(results)
+    # SETTINGS pair nothing (each optimizer has its own lr/beta2/bc): make Adam's twins
+    assert rows == []
+    twins = [c.replace(optimizer="amsgrad") for c in configs if c.optimizer == "adam"]
+    results += train_batched(twins, log=lambda _: None)
+    rows = paired_differences(results)
+    assert len(rows) == 2 and all(row["seeds"] == list(SEEDS) for row in rows)
+    for row in rows:
+        runs = {(r["config"]["optimizer"], r["config"]["seed"]): r["final"]["test_acc"] for r in results
+                if (r["config"]["lr"], r["config"]["beta2"], r["config"]["bias_correction"])
+                == (row["lr"], row["beta2"], row["bias_correction"])}
+        diffs = [runs["amsgrad", s] - runs["adam", s] for s in SEEDS]
+        assert row["diff"]["mean"] == pytest.approx(sum(diffs) / 2)
+        assert row["diff"]["n"] == 2 and row["adam"]["n"] == 2
+    with pytest.raises(ValueError, match="two runs of amsgrad with the same configuration"):
+        paired_differences(results + results[-1:])

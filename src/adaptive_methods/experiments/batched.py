@@ -2,16 +2,17 @@
 
 The runs of a grid that share everything but the optimizer's hyperparameters and the seed
 (same model, data, epochs, batch size, logging) are trained together: every parameter of the
-model is stacked into one tensor of shape ``(settings, seeds, *shape)``, and
-``torch.func`` (``functional_call`` of the very model the sequential run builds, ``grad``,
-and two ``vmap`` levels, over the seeds and over the optimizer settings) computes every
-run's loss and gradient in one pass. A run with seed ``s`` starts from the initialization
-and sees the minibatches of a sequential run with seed ``s`` (:func:`~.training.train`):
-the runs of one seed share their minibatches, so a step reads one batch per seed.
+model is stacked into one tensor of shape ``(seeds, settings, *shape)``, and grouped matrix
+products compute every run's loss and gradient in one pass (:func:`_gradients`, the
+backpropagation of the chain of linear layers that :mod:`.models` builds, written out
+because ``torch.func``'s ``vmap`` of ``grad`` was the slower way on a CPU). A run with seed ``s`` starts from
+the initialization and sees the minibatches of a sequential run with seed ``s``
+(:func:`~.training.train`): the runs of one seed share their minibatches, so a step reads
+one batch per seed and multiplies it by all the settings' weights at once.
 
 The update is the package's optimizer itself: each optimizer setting (class, step size,
 beta2, bias correction, ...) gets the optimizer that :func:`~.optimizers.make_optimizer`
-builds for a sequential run, over views ``stacked[:, h]`` of its slice of the stacked
+builds for a sequential run, over the views ``stacked[:, h]`` of its slice of the stacked
 parameters (every update of Adam and AMSGrad is coordinate-wise, so one tensor holding a
 parameter of several seeds is updated as the separate tensors would be). Metrics are logged
 at the same steps, with the same definitions, as a sequential run; a run whose loss becomes
@@ -23,7 +24,7 @@ identity, so :func:`~.training.is_done` treats them alike), plus a ``"batched"``
 final parameters equal those of sequential runs to rtol 1e-6.
 
 A batch writes one checkpoint (every parameter, every optimizer's state and every run's
-logged metrics) at a log step at most every ``checkpoint_interval_s`` seconds, and on
+logged metrics) at the first log step after every ``checkpoint_interval_s`` seconds, and on
 SIGTERM or SIGINT (then it raises :class:`~.training.RunInterrupted`); the same batch
 started again resumes from it and ends with the same numbers as an uninterrupted one.
 """
@@ -405,8 +406,7 @@ def _forward(params: dict, layers: tuple, x: torch.Tensor) -> list[torch.Tensor]
 
 def _gradients(params: dict, layers: tuple, x: torch.Tensor, y: torch.Tensor) -> tuple[dict, torch.Tensor]:
     """The gradient of every run's mean cross-entropy over its minibatch, by backpropagation
-    written out with grouped matrix products (three times faster here than ``torch.func``'s
-    ``vmap`` of ``grad``), and every run's summed loss. ``x``: (seeds, batch, in),
+    written out with grouped matrix products, and every run's summed loss. ``x``: (seeds, batch, in),
     ``y``: (seeds, batch)."""
     outs = _forward(params, layers, x)
     logits = outs[-1]

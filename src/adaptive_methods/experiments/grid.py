@@ -299,7 +299,7 @@ def run_grid(configs: list[RunConfig], out_dir, *, checkpoint_dir=None, workers:
         together = [c for c in todo if c.model in BATCHED_MODELS]
         todo = [c for c in todo if c.model not in BATCHED_MODELS]
         state.run_batched(together, time_budget_s, max_batch_runs)
-    if not state.interrupted:
+    if not state.interrupted and (todo or not batched):
         state.run(todo, time_budget_s)
     remaining = len(pending_runs(configs, out_dir))
     log(f"grid {experiment}: {state.finished} runs finished, {len(state.failed)} failed, {len(state.skipped)} "

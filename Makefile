@@ -84,6 +84,7 @@ benchmarks: setup
 	$(BIN)/python benchmarks/bench_optimizer_step.py
 	$(BIN)/python benchmarks/bench_simulator.py
 	$(BIN)/python benchmarks/bench_explorer.py
+	$(BIN)/python benchmarks/bench_batched_grid.py
 
 clean-cache:
 	rm -rf _build/.jupyter_cache

@@ -178,6 +178,10 @@ def _add_grid(g: argparse.ArgumentParser) -> None:
     g.add_argument("--workers", type=_int_at_least(1), default=1)
     g.add_argument("--time-budget", type=_POSITIVE, default=None, help="start no run after this many seconds")
     g.add_argument("--fresh", action="store_true", help="start every run afresh, ignoring checkpoints")
+    g.add_argument("--batched", action="store_true",
+                   help="train the runs of logistic regression and the MLP as batched models, in this process")
+    g.add_argument("--max-batch-runs", type=_int_at_least(1), default=None,
+                   help="with --batched: at most this many runs in one batched model (whole seeds first)")
     g.add_argument("--epochs", type=_int_at_least(1), default=None)
     g.add_argument("--max-steps", type=_int_at_least(1), default=None)
     g.add_argument("--seeds", type=_int_at_least(0), nargs="+", default=None)
@@ -331,8 +335,9 @@ def _cmd_grid(args) -> int:
     _check_folders(out=out, checkpoint_dir=ckpt_dir)
     summary = run_grid(configs, out, checkpoint_dir=ckpt_dir, workers=args.workers, threads=args.threads,
                        experiment=spec.name, command=command_line(), time_budget_s=args.time_budget,
-                       progress=not args.no_progress, fresh=args.fresh)
-    return 1 if summary["failed"] else 0
+                       progress=not args.no_progress, fresh=args.fresh, batched=args.batched,
+                       max_batch_runs=args.max_batch_runs)
+    return 1 if summary["failed"] or summary["interrupted"] else 0
 
 
 # ----------------------------------------------------------------------------- shards, Slurm

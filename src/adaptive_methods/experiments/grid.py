@@ -58,7 +58,8 @@ class GridSpec:
 
 def _full(model: str, dataset: str, schedule: str, lrs, epochs: int, seeds, extra=None) -> tuple[dict, dict]:
     base = dict(model=model, dataset=dataset, schedule=schedule, epochs=epochs, batch_size=128, log_every=200,
-                beta1=0.9, eps=1e-8, eval_train_limit=10000, fallback=False, **(extra or {}))
+                beta1=0.9, eps=1e-8, eval_train_limit=10000, fallback=False)
+    base.update(extra or {})
     axes = dict(optimizer=list(COMPARED), lr=list(lrs), beta2=[0.99, 0.999], bias_correction=[True, False],
                 seed=list(seeds))
     return base, axes
@@ -115,6 +116,20 @@ _add("fashion-cifarnet-gpu", _gpu_10_min("fashion-mnist", 391, range(2)),
 _add("cifar10-cifarnet-gpu", _gpu_10_min("cifar10", 326, range(1)),
      "CIFARNET on CIFAR-10, 2 epochs, 1 seed: the 10-minute GPU grid of scripts/cifarnet_gpu.sh "
      "(where the CIFAR-10 files are present).", "results/cifar10/cifarnet-gpu")
+
+# The full-scale grids of Korzeniowski's reproduction: his axes, 5 seeds, 150 epochs, a
+# validation split (a sixth of the training split) to select on, one log point per epoch
+# (Fashion-MNIST: 50,000 training images / 128 = 391 steps; the MNIST subset: 6,667 / 128
+# = 53). Meant for batched training (``grid --batched``).
+for _prefix, _data, _epoch_steps in (("fashion", "fashion-mnist", 391), ("mnist-subset", "mnist-subset", 53)):
+    _add(f"{_prefix}-logreg-full",
+         _full("logreg", _data, "inv_sqrt", _LR_INV_SQRT, 150, range(5), dict(log_every=_epoch_steps)),
+         f"Logistic regression on {_data} (a sixth of the training images held out for validation), "
+         "alpha/sqrt(t), Korzeniowski's axes, 150 epochs, 5 seeds.", f"results/{_data}/logreg-full")
+    _add(f"{_prefix}-mlp-full",
+         _full("mlp", _data, "constant", _LR_CONSTANT, 150, range(5), dict(log_every=_epoch_steps)),
+         f"MLP on {_data} (a sixth of the training images held out for validation), constant step, "
+         "Korzeniowski's axes, 150 epochs, 5 seeds.", f"results/{_data}/mlp-full")
 
 # The reduced grids the chapter runs on a CPU while the book builds: the first 10,000
 # training images, 2 epochs (158 steps), one seed, beta2 = 0.999; CIFARNET 10 steps.
@@ -266,7 +281,7 @@ def _check_budget(time_budget_s) -> None:
 
 def run_grid(configs: list[RunConfig], out_dir, *, checkpoint_dir=None, workers: int = 1, threads: int | None = None,
              experiment: str = "grid", command: str = "", time_budget_s: float | None = None, progress: bool = True,
-             log=print, fresh: bool = False) -> dict:
+             log=print, fresh: bool = False, batched: bool = False, max_batch_runs: int | None = None) -> dict:
     """Run the configurations that have no result of exactly that run yet; returns counts.
 
     ``workers`` processes run at once (``threads`` torch threads each; by default the CPU
@@ -275,6 +290,12 @@ def run_grid(configs: list[RunConfig], out_dir, *, checkpoint_dir=None, workers:
     the same command picks up where this one stopped. A worker that dies is retried once
     (resuming from its checkpoint), then reported under ``failed``. ``fresh``: start every
     run afresh, ignoring checkpoints (a checkpoint of another run is otherwise refused).
+
+    ``batched``: train the runs of a model in :data:`~.batched.BATCHED_MODELS` in this
+    process as batched models (:mod:`.batched`; ``max_batch_runs`` caps a batch), one batch
+    after another, each claiming all its runs; the other runs go to the workers. SIGTERM or
+    SIGINT stops a batch at its next step with a checkpoint (the same command resumes it),
+    and the summary says ``interrupted``.
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
@@ -289,12 +310,19 @@ def run_grid(configs: list[RunConfig], out_dir, *, checkpoint_dir=None, workers:
         f"with {workers} worker(s) x {threads} thread(s); results in {out_dir}")
     state = _GridState(configs, out_dir, checkpoint_dir, experiment, command, workers, done_before, progress, log,
                        fresh)
-    state.run(todo, time_budget_s)
+    if batched:
+        from .batched import BATCHED_MODELS
+
+        together = [c for c in todo if c.model in BATCHED_MODELS]
+        todo = [c for c in todo if c.model not in BATCHED_MODELS]
+        state.run_batched(together, time_budget_s, max_batch_runs)
+    if not state.interrupted and (todo or not batched):
+        state.run(todo, time_budget_s)
     remaining = len(pending_runs(configs, out_dir))
     log(f"grid {experiment}: {state.finished} runs finished, {len(state.failed)} failed, {len(state.skipped)} "
         f"claimed by another grid, {remaining} still to run, {state.wall:.1f} s wall time")
     return {"total": len(configs), "finished": state.finished, "failed": state.failed, "skipped": state.skipped,
-            "remaining": remaining, "wall_time_s": state.wall,
+            "remaining": remaining, "wall_time_s": state.wall, "interrupted": state.interrupted,
             "checkpoints": [str(checkpoint_path(checkpoint_dir, c)) for c in configs
                             if checkpoint_path(checkpoint_dir, c).is_file()]}
 
@@ -315,6 +343,56 @@ class _GridState:
     failed: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     wall: float = 0.0
+    interrupted: bool = False
+
+    def run_batched(self, todo: list[RunConfig], time_budget_s, max_runs) -> None:
+        from .batched import split_batches, train_batched
+        from .training import RunInterrupted
+
+        if not todo:
+            return
+        for folder in (self.out_dir, self.checkpoint_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        batches = split_batches(todo, max_runs)
+        for number, batch in enumerate(batches):
+            if time_budget_s is not None and time.perf_counter() - start > time_budget_s:
+                self.log(f"time budget of {time_budget_s:g} s used: {len(batches) - number} batches not started")
+                break
+            claims = [Claim(self.out_dir, c.run_id) for c in batch]
+            held = []
+            for config, claim in zip(batch, claims):
+                if claim.acquire():
+                    held.append((config, claim))
+                else:
+                    self.skipped.append(config.run_id)
+                    self.log(f"skipped {config.run_id}: claimed by another grid ({claim.path})")
+            mine = [c for c, claim in held if not is_done(c, self.out_dir, expected_identity(c))]
+            try:
+                for part in split_batches(mine):
+                    self.log(f"batch {number + 1}/{len(batches)}: {len(part)} runs of {part[0].model} trained as one "
+                             f"batched model")
+                    train_batched(part, out_dir=self.out_dir, checkpoint_dir=self.checkpoint_dir,
+                                  resume=not self.fresh, experiment=self.experiment, command=self.command,
+                                  progress=self.progress, log=self.log)
+                    for config in part:
+                        self.finished += 1
+                        if self.progress:
+                            self._report(config)
+            except RunInterrupted as stop:
+                self.interrupted = True
+                self.log(f"stopped at step {stop.step}: checkpoint {stop.checkpoint}; the same command resumes it")
+                break
+            finally:
+                for _, claim in held:
+                    claim.release()
+        self.wall += time.perf_counter() - start
+
+    def _report(self, config: RunConfig) -> None:
+        final = json.loads(result_path(self.out_dir, config).read_text())["final"]
+        self.log(f"[{self.done_before + self.finished}/{len(self.configs)}] {config.run_id}: val acc "
+                 f"{_percent(final.get('val_acc'))}, test acc {_percent(final['test_acc'])}"
+                 f"{' (diverged)' if final['diverged'] else ''}")
 
     def run(self, todo: list[RunConfig], time_budget_s) -> None:
         if not todo:
@@ -344,7 +422,7 @@ class _GridState:
                     proc.kill()
                     proc.wait()
                     claim.release()
-        self.wall = time.perf_counter() - start
+        self.wall += time.perf_counter() - start
 
     def _start(self, item, running: dict, log_dir: Path) -> None:
         config, attempt = item
@@ -368,10 +446,7 @@ class _GridState:
         if status == "done":
             self.finished += 1
             if self.progress:
-                final = json.loads(result_path(self.out_dir, config).read_text())["final"]
-                self.log(f"[{self.done_before + self.finished}/{len(self.configs)}] {config.run_id}: val acc "
-                         f"{_percent(final.get('val_acc'))}, test acc {_percent(final['test_acc'])}"
-                         f"{' (diverged)' if final['diverged'] else ''}")
+                self._report(config)
         elif status == "killed" and attempt == 0:
             self.log(f"{config.run_id}: {message}; retrying it once (from its checkpoint)")
             queue.insert(0, (config, 1))

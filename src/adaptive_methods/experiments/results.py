@@ -38,6 +38,7 @@ __all__ = [
     "format_table",
     "mean_curve",
     "tune",
+    "paired_differences",
 ]
 
 SCHEMA = "adaptive-methods/experiment-result/2"
@@ -386,6 +387,50 @@ def tune(results: Iterable[dict], *, by: Sequence[str] = ("lr", "beta2"), metric
     if best_key is None:
         raise ValueError(f"no run matching {fixed} has {metric!r}")
     return dict(zip(by, best_key)), groups[best_key]
+
+
+def paired_differences(results: Iterable[dict], metric: str = "test_acc", *, first: str = "adam",
+                       second: str = "amsgrad", by: Sequence[str] = ("bias_correction", "lr", "beta2")) -> list[dict]:
+    """Optimizer ``second`` against ``first``, configuration by configuration and seed by seed.
+
+    Two runs are a pair when their configurations are equal in every field but the optimizer
+    (same step size, beta2, bias correction, data, length, and the same seed, hence the same
+    initialization and minibatches). One row per configuration that has pairs: the ``by``
+    fields, ``first`` and ``second`` (the final ``metric`` over the paired seeds, as
+    :func:`summary_table` gives it) and ``diff``, the statistics over seeds of
+    ``second - first``: its standard deviation is the spread of the paired difference, which
+    the seed-to-seed spread of each optimizer alone overstates when both move together.
+    """
+    runs: dict[str, dict[str, dict]] = {}
+    for r in results:
+        optimizer = r["config"]["optimizer"]
+        if optimizer not in (first, second):
+            continue
+        rest = {k: v for k, v in r["config"].items() if k not in ("optimizer", "device", "threads", "data_root",
+                                                                   "download", "checkpoint_every")}
+        key = json.dumps(rest, sort_keys=True, default=str)
+        if optimizer in runs.setdefault(key, {}):
+            raise ValueError(f"two runs of {optimizer} with the same configuration: {r['run_id']} and "
+                             f"{runs[key][optimizer]['run_id']}")
+        runs[key][optimizer] = r
+    rows: dict[tuple, dict] = {}
+    for pair in runs.values():
+        if len(pair) < 2:
+            continue
+        a, b = pair[first], pair[second]
+        key = tuple(_hashable(a["config"][k]) for k in by)
+        row = rows.setdefault(key, {**dict(zip(by, key)), "_a": [], "_b": [], "seeds": []})
+        row["_a"].append(_final(a, metric))
+        row["_b"].append(_final(b, metric))
+        row["seeds"].append(int(a["config"]["seed"]))
+    out = []
+    for key in sorted(rows, key=str):
+        row = rows[key]
+        va, vb = row.pop("_a"), row.pop("_b")
+        row[first], row[second] = _stats(va), _stats(vb)
+        row["diff"] = _stats([y - x for x, y in zip(va, vb)])
+        out.append(row)
+    return out
 
 
 def _metric_cell(stats: dict, metric: str, percent: Sequence[str]) -> str:

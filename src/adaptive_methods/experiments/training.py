@@ -214,7 +214,7 @@ def _evaluate(run: _Run, split: str, limit: int | None = None) -> tuple[float | 
     sums = torch.zeros(3, dtype=torch.float64, device=x_u8.device)
     for start in range(0, len(idx), run.config.eval_batch_size):
         part = idx[start:start + run.config.eval_batch_size].to(x_u8.device)
-        logits = run.model(x_u8[part].float().div_(255.0))
+        logits = run.model(pixels(x_u8[part]))
         sums[0] += F.cross_entropy(logits, y[part], reduction="sum").double()
         sums[1] += (logits.argmax(1) == y[part]).sum().double()
         sums[2] += len(part)
@@ -247,6 +247,12 @@ def _log_point(run: _Run, progress: Progress, loss_sum: torch.Tensor, alpha: flo
         progress.diverged_at = step
 
 
+def pixels(x_u8: torch.Tensor) -> torch.Tensor:
+    """Bytes to pixel values in [0, 1], in torch's default dtype (float32 unless a test asks
+    for float64 to compare two ways of training at a tight tolerance)."""
+    return x_u8.to(torch.get_default_dtype()).div_(255.0)
+
+
 def _epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
     gen = torch.Generator().manual_seed(1_000_003 * seed + epoch)
     return torch.randperm(n, generator=gen)
@@ -271,7 +277,7 @@ def _loop(run: _Run, progress: Progress, *, stop_after: int | None, progress_bar
         global_idx = order[pos * config.batch_size:(pos + 1) * config.batch_size]
         idx = shard(global_idx, ctx)
         alpha = step_size(run.optimizer, run.controller, progress.step + 1)
-        losses = F.cross_entropy(run.net(run.x["train"][idx].float().div_(255.0)), run.y["train"][idx],
+        losses = F.cross_entropy(run.net(pixels(run.x["train"][idx])), run.y["train"][idx],
                                  reduction="none")
         # sum / global batch size, times world size: DDP's mean of the gradients is then
         # the gradient of the mean loss over the global batch

@@ -1,0 +1,495 @@
+"""Many runs of a small model trained as one batched model.
+
+The runs of a grid that share everything but the optimizer's hyperparameters and the seed
+(same model, data, epochs, batch size, logging) are trained together: every parameter of the
+model is stacked into one tensor of shape ``(seeds, settings, *shape)``, and grouped matrix
+products compute every run's loss and gradient in one pass (:func:`_gradients`, the
+backpropagation of the chain of linear layers that :mod:`.models` builds, written out
+because ``torch.func``'s ``vmap`` of ``grad`` was the slower way on a CPU). A run with seed ``s`` starts from
+the initialization and sees the minibatches of a sequential run with seed ``s``
+(:func:`~.training.train`): the runs of one seed share their minibatches, so a step reads
+one batch per seed and multiplies it by all the settings' weights at once.
+
+The update is the package's optimizer itself: each optimizer setting (class, step size,
+beta2, bias correction, ...) gets the optimizer that :func:`~.optimizers.make_optimizer`
+builds for a sequential run, over the views ``stacked[:, h]`` of its slice of the stacked
+parameters (every update of Adam and AMSGrad is coordinate-wise, so one tensor holding a
+parameter of several seeds is updated as the separate tensors would be). Metrics are logged
+at the same steps, with the same definitions, as a sequential run; a run whose loss becomes
+non-finite stops being recorded at that step, as a sequential run stops there.
+
+Each run's result file is the one a sequential run writes (same schema, metrics and
+identity, so :func:`~.training.is_done` treats them alike), plus a ``"batched"`` section.
+``tests/test_experiments_batched.py`` checks, in float64, that the logged metrics and the
+final parameters equal those of sequential runs to rtol 1e-6.
+
+A batch writes one checkpoint (every parameter, every optimizer's state and every run's
+logged metrics) at the first log step after every ``checkpoint_interval_s`` seconds, and on
+SIGTERM or SIGINT (then it raises :class:`~.training.RunInterrupted`); the same batch
+started again resumes from it and ends with the same numbers as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import signal
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from ..reproducibility import seed_everything
+from .checkpoints import CheckpointError, Progress
+from .config import RunConfig, differences
+from .distributed import DistContext
+from .models import build_model
+from .optimizers import resolve_optimizer, step_size
+from .results import atomic_write_bytes
+from .training import (RunInterrupted, _build_optimizer, _epoch_order, _identity, _load_data, _Run, _result,
+                       _utc_now, _write_result, check_writable, pixels, resolve_device, result_path)
+
+__all__ = ["BATCHED_MODELS", "SWEPT_FIELDS", "batch_key", "split_batches", "train_batched", "batch_checkpoint_path"]
+
+#: the models small enough that many copies train at once on a CPU
+BATCHED_MODELS = ("logreg", "mlp")
+#: the fields that may differ between the runs of one batch (the optimizer's and the seed)
+SWEPT_FIELDS = ("optimizer", "lr", "beta1", "beta2", "eps", "bias_correction", "schedule", "optimizer_kwargs",
+                "seed")
+_SETTING_FIELDS = SWEPT_FIELDS[:-1]
+
+
+def batch_key(config: RunConfig) -> str:
+    """What the runs of one batch share: every identity field but the swept ones."""
+    shared = {k: v for k, v in config.identity().items() if k not in SWEPT_FIELDS}
+    shared["threads"] = config.threads
+    return json.dumps(shared, sort_keys=True)
+
+
+def _setting(config: RunConfig) -> str:
+    return json.dumps({k: getattr(config, k) for k in _SETTING_FIELDS}, sort_keys=True)
+
+
+def split_batches(configs: list[RunConfig], max_runs: int | None = None) -> list[list[RunConfig]]:
+    """The configurations as batches that :func:`train_batched` takes, in the order given.
+
+    A batch is a rectangle: its runs share :func:`batch_key`, and every optimizer setting in
+    it has the same seeds. ``max_runs`` caps a batch's size by splitting its seeds (whole
+    seeds first, so that a grid stopped early has whole seeds done), or its settings when
+    even one seed has more runs than that.
+    """
+    if max_runs is not None and (isinstance(max_runs, bool) or not isinstance(max_runs, int) or max_runs < 1):
+        raise ValueError(f"max_runs must be a positive int or None, got {max_runs!r}")
+    by_key: dict[str, dict[str, list[RunConfig]]] = {}
+    for c in configs:
+        by_key.setdefault(batch_key(c), {}).setdefault(_setting(c), []).append(c)
+    batches = []
+    for settings in by_key.values():
+        by_seeds: dict[tuple, list[list[RunConfig]]] = {}
+        for runs in settings.values():
+            by_seeds.setdefault(tuple(r.seed for r in runs), []).append(runs)
+        for seeds, rows in by_seeds.items():
+            if max_runs is None or len(rows) * len(seeds) <= max_runs:
+                batches.append([run for row in rows for run in row])
+            elif len(rows) <= max_runs:  # whole settings, a few seeds at a time
+                step = max_runs // len(rows)
+                batches += [[run for row in rows for run in row[s0:s0 + step]] for s0 in range(0, len(seeds), step)]
+            else:  # one seed at a time, and the settings in parts
+                batches += [[row[s0] for row in rows[r0:r0 + max_runs]] for s0 in range(len(seeds))
+                            for r0 in range(0, len(rows), max_runs)]
+    return batches
+
+
+def batch_checkpoint_path(checkpoint_dir, configs: list[RunConfig]) -> Path:
+    digest = hashlib.sha256("\n".join(sorted(c.run_id for c in configs)).encode()).hexdigest()[:16]
+    return Path(checkpoint_dir) / f"batch-{configs[0].model}-{len(configs)}runs-{digest}.pt"
+
+
+def _check_batch(configs) -> None:
+    if not isinstance(configs, (list, tuple)) or not configs:
+        raise ValueError(f"configs must be a non-empty list of RunConfig, got {configs!r}")
+    for c in configs:
+        if not isinstance(c, RunConfig):
+            raise TypeError(f"configs must hold RunConfig objects, got {type(c).__name__}")
+    if configs[0].model not in BATCHED_MODELS:
+        raise ValueError(f"model {configs[0].model!r} cannot be batched; batched training takes "
+                         f"{BATCHED_MODELS}")
+    for c in configs:
+        if not resolve_optimizer(c.optimizer).is_package:
+            raise ValueError(f"optimizer {c.optimizer!r} is a torch.optim class; batched training takes the "
+                             f"package's optimizers, whose schedule and bias correction are their own")
+    ids = [c.run_id for c in configs]
+    if len(set(ids)) < len(ids):
+        raise ValueError(f"configs hold the same run twice: {sorted(i for i in set(ids) if ids.count(i) > 1)}")
+    if len(split_batches(list(configs))) != 1:
+        raise ValueError("configs are not one batch: they must differ only in "
+                         f"{', '.join(SWEPT_FIELDS)}, with the same seeds for every optimizer setting "
+                         "(split_batches makes batches)")
+
+
+@dataclass
+class _Setting:
+    """One optimizer setting of the batch: its runs (one per seed) and their optimizer."""
+
+    configs: list
+    optimizer: torch.optim.Optimizer
+    opt_info: dict
+    views: dict
+
+
+class _Stop:
+    """Turns SIGTERM and SIGINT into a request to stop at the next step, after a checkpoint."""
+
+    def __init__(self):
+        self.requested = None
+        self._old = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self._old[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread: signals stay as they are
+                pass
+        return self
+
+    def _handle(self, signum, frame):
+        self.requested = signum
+
+    def __exit__(self, *exc):
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+class _Batch:
+    def __init__(self, configs: list[RunConfig], checkpoint_dir, session_start: float):
+        self.session_start = session_start
+        first = configs[0]
+        self.device = resolve_device(first.device)
+        if first.threads is not None:
+            torch.set_num_threads(first.threads)
+        self.data = _load_data(first)
+        splits = (("train", self.data.train), ("validation", self.data.validation), ("test", self.data.test))
+        self.x = {k: d.x.to(self.device) for k, d in splits if d is not None}
+        self.y = {k: d.y.to(self.device) for k, d in splits if d is not None}
+        rows: dict[str, list[RunConfig]] = {}
+        for c in configs:
+            rows.setdefault(_setting(c), []).append(c)
+        self.seeds = [c.seed for c in next(iter(rows.values()))]
+        self.model = build_model(first.model, self.data.train.input_shape, self.data.train.num_classes)
+        self.model.to(self.device)
+        inits = []
+        for seed in self.seeds:
+            seed_everything(seed, deterministic=first.deterministic)
+            inits.append(build_model(first.model, self.data.train.input_shape, self.data.train.num_classes))
+        names = [n for n, _ in self.model.named_parameters()]
+        per_seed = {n: torch.stack([dict(m.named_parameters())[n].detach() for m in inits]) for n in names}
+        # (settings, seeds, *shape); plain tensors, so that their views are leaves for the optimizers
+        self.params = {n: per_seed[n].unsqueeze(1).repeat(1, len(rows), *([1] * (per_seed[n].dim() - 1))).to(self.device)
+                       for n in names}
+        self.settings = []
+        for h, runs in enumerate(rows.values()):
+            views = {n: self.params[n][:, h] for n in names}
+            optimizer, controller, info = _build_optimizer(runs[0], list(views.values()))
+            if controller is not None:
+                raise ValueError(f"optimizer {runs[0].optimizer!r} is a torch.optim class; batched training "
+                                 f"takes the package's optimizers, whose schedule is their own")
+            self.settings.append(_Setting(runs, optimizer, info, views))
+        self.configs = [c for s in self.settings for c in s.configs]
+        self.ctx = DistContext()
+        self.identities = [_identity(c, self.data, s.opt_info, self.device, 1)
+                           for s in self.settings for c in s.configs]
+        self.steps_per_epoch = math.ceil(len(self.data.train) / first.batch_size)
+        self.total = first.epochs * self.steps_per_epoch if first.max_steps is None else min(
+            first.epochs * self.steps_per_epoch, first.max_steps)
+        self.n_eval_train = min(first.eval_train_limit or len(self.data.train), len(self.data.train))
+        self.checkpoint = batch_checkpoint_path(checkpoint_dir, self.configs) if checkpoint_dir is not None else None
+        self.config = first
+
+        self.layers = _LAYERS[first.model]
+        self.shape = (len(self.seeds), len(self.settings))
+        # per run: its Progress, the flat index of the run being (h * seeds + s)
+        self.progress = [Progress(started_at=_utc_now()) for _ in self.configs]
+        self.loss_sum = torch.zeros(self.shape, dtype=torch.float64, device=self.device)
+        self.frozen: dict[int, dict] = {}  # the parameters of a run at the step it diverged
+        self.step = 0
+        self.prior_wall = 0.0
+        self.resumed_at: list[int] = []
+        self.last_checkpoint = time.perf_counter()
+
+    def wall(self) -> float:
+        return self.prior_wall + time.perf_counter() - self.session_start
+
+    def active(self, i: int) -> bool:
+        return self.progress[i].diverged_at is None
+
+    # -- metrics -------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def evaluate(self, split: str, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean cross-entropy and accuracy of every run over a split, shape (seeds, settings)."""
+        x_u8, y = self.x[split][:limit], self.y[split][:limit]
+        sums = torch.zeros((3, *self.shape), dtype=torch.float64, device=self.device)
+        size = self.config.eval_batch_size
+        for start in range(0, len(y), size):
+            xb, yb = pixels(x_u8[start:start + size]), y[start:start + size]
+            out = _forward(self.params, self.layers, xb.flatten(1))[-1]  # (seeds, settings, n, classes)
+            losses = F.cross_entropy(out.reshape(-1, out.shape[-1]), yb.repeat(self.shape[0] * self.shape[1]),
+                                     reduction="none").view(*self.shape, -1)
+            sums[0] += losses.sum(-1).double()
+            sums[1] += (out.argmax(-1) == yb).sum(-1).double()
+            sums[2] += len(yb)
+        return sums[0] / sums[2], sums[1] / sums[2]
+
+    def log_point(self, alphas: list) -> None:
+        train = self.evaluate("train", self.n_eval_train)
+        val = self.evaluate("validation") if "validation" in self.x else None
+        test = self.evaluate("test")
+        wall = round(self.wall(), 3)
+        seeds = self.shape[0]
+        for i, progress in enumerate(self.progress):
+            if not self.active(i):
+                continue
+            h, s = divmod(i, seeds)
+            count = progress.loss_count
+            batch_loss = _finite(float(self.loss_sum[s, h] / count)) if count > 0 else None
+            values = dict(step=self.step, epoch=self.step / self.steps_per_epoch, alpha=alphas[h],
+                          batch_loss=batch_loss, train_loss=_finite(float(train[0][s, h])),
+                          train_acc=float(train[1][s, h]),
+                          val_loss=None if val is None else _finite(float(val[0][s, h])),
+                          val_acc=None if val is None else float(val[1][s, h]),
+                          test_loss=_finite(float(test[0][s, h])), test_acc=float(test[1][s, h]), wall_time_s=wall)
+            for key, value in values.items():
+                progress.history.setdefault(key, []).append(value)
+            progress.loss_count = 0
+            progress.step = self.step
+            diverged = batch_loss is None or values["train_loss"] is None or values["test_loss"] is None or (
+                val is not None and values["val_loss"] is None)
+            if self.step > 0 and diverged:
+                progress.diverged_at = self.step
+                self.frozen[i] = {n: p[s, h].clone() for n, p in self.params.items()}
+        self.loss_sum.zero_()
+
+    # -- training ------------------------------------------------------------------------
+
+    def train_step(self) -> list:
+        config = self.config
+        epoch, pos = divmod(self.step, self.steps_per_epoch)
+        if epoch != getattr(self, "_order_epoch", -1):
+            self._orders = torch.stack([_epoch_order(s, epoch, len(self.data.train)) for s in self.seeds])
+            self._orders, self._order_epoch = self._orders.to(self.device), epoch
+        idx = self._orders[:, pos * config.batch_size:(pos + 1) * config.batch_size]  # (seeds, batch)
+        x = pixels(self.x["train"][idx])
+        y = self.y["train"][idx]
+        alphas = [step_size(s.optimizer, None, self.step + 1) for s in self.settings]
+        grads, loss_sums = _gradients(self.params, self.layers, x.flatten(2), y)
+        for h, setting in enumerate(self.settings):
+            for name, view in setting.views.items():
+                view.grad = grads[name][:, h]
+            setting.optimizer.step()
+            for view in setting.views.values():
+                view.grad = None
+        self.loss_sum += loss_sums.double()
+        for i, progress in enumerate(self.progress):
+            if self.active(i):
+                progress.loss_count += idx.shape[1]
+        self.step += 1
+        return alphas
+
+    # -- checkpoints ---------------------------------------------------------------------
+
+    def save_checkpoint(self) -> None:
+        if self.checkpoint is None:
+            return
+        buf = io.BytesIO()
+        torch.save({
+            "format": "batched-1", "identities": self.identities, "run_ids": [c.run_id for c in self.configs],
+            "step": self.step, "params": self.params,
+            "optimizers": [s.optimizer.state_dict() for s in self.settings],
+            "progress": [asdict(p) for p in self.progress], "loss_sum": self.loss_sum, "frozen": self.frozen,
+            "wall_time_s": self.wall(), "resumed_at": self.resumed_at, "rng": torch.get_rng_state(),
+        }, buf)
+        atomic_write_bytes(self.checkpoint, buf.getvalue())
+        self.last_checkpoint = time.perf_counter()
+
+    def load_checkpoint(self) -> None:
+        path = self.checkpoint
+        remedy = "delete it, or start afresh with --fresh (train_batched(..., resume=False))"
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch.load raises many types for a truncated or foreign file
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise CheckpointError(f"checkpoint {path} is not readable ({type(exc).__name__}: {first}); {remedy}") \
+                from exc
+        if not isinstance(state, dict) or state.get("format") != "batched-1":
+            raise CheckpointError(f"checkpoint {path} is not a checkpoint of a batch; {remedy}")
+        if state["run_ids"] != [c.run_id for c in self.configs]:
+            raise CheckpointError(f"checkpoint {path} holds other runs ({len(state['run_ids'])}, not this batch's "
+                                  f"{len(self.configs)}); {remedy}")
+        for recorded, wanted, config in zip(state["identities"], self.identities, self.configs):
+            diff = differences(recorded, wanted)
+            if diff:
+                raise CheckpointError(f"checkpoint {path} holds another run {config.run_id}; it differs (recorded "
+                                      f"-> this run) in " + "; ".join(diff) + f". {remedy}")
+        for name, tensor in state["params"].items():
+            self.params[name].copy_(tensor)
+        for setting, opt_state in zip(self.settings, state["optimizers"]):
+            setting.optimizer.load_state_dict(opt_state)
+        self.progress = [Progress(**p) for p in state["progress"]]
+        self.loss_sum.copy_(state["loss_sum"])
+        self.frozen = {int(k): v for k, v in state["frozen"].items()}
+        self.step = state["step"]
+        self.prior_wall = state["wall_time_s"]
+        self.resumed_at = state["resumed_at"] + [self.step]
+        torch.set_rng_state(state["rng"])
+
+    # -- results -------------------------------------------------------------------------
+
+    def results(self, experiment: str, command: str | None) -> list[dict]:
+        out, models = [], []
+        seeds = self.shape[0]
+        batch_id = hashlib.sha256("\n".join(sorted(c.run_id for c in self.configs)).encode()).hexdigest()[:16]
+        for i, (config, progress) in enumerate(zip(self.configs, self.progress)):
+            h, s = divmod(i, seeds)
+            setting = self.settings[h]
+            model = build_model(config.model, self.data.train.input_shape, self.data.train.num_classes)
+            final = self.frozen.get(i) or {n: p[s, h] for n, p in self.params.items()}
+            with torch.no_grad():
+                for name, param in model.named_parameters():
+                    param.copy_(final[name])
+            progress.prior_wall, progress.resumed_at = 0.0, list(self.resumed_at)
+            run = _Run(config, self.ctx, self.device, self.data, self.x, self.y, model, model, setting.optimizer,
+                       None, setting.opt_info, self.identities[i], None, self.total, self.steps_per_epoch,
+                       self.n_eval_train, self.session_start)
+            result = _result(run, progress, experiment, command)
+            result["wall_time_s"] = round(self.wall(), 3)
+            result["batched"] = {"batch_id": batch_id, "runs": len(self.configs), "settings": self.shape[1],
+                                 "seeds": list(self.seeds), "note": "trained with the other runs of its batch "
+                                 "as one batched model; wall_time_s is the batch's"}
+            out.append(result)
+            models.append(model)
+        return out, models
+
+
+#: each batched model as its chain of linear layers, with a ReLU between two of them (the
+#: models of :mod:`.models`; the test compares the batched runs with runs of those modules)
+_LAYERS = {"logreg": ("linear",), "mlp": ("hidden", "out")}
+
+
+def _first_layer(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """``x W^T`` of every run, shape (seeds, settings, n, out): ``x`` is (n, in), the same
+    images for every run, or (seeds, n, in), each seed's minibatch; ``weight`` is
+    (seeds, settings, out, in). One matrix product per seed (or one for all): the settings'
+    weights side by side are one (settings * out, in) matrix."""
+    seeds, settings, n_out, n_in = weight.shape
+    if x.dim() == 2:
+        out = (x @ weight.reshape(-1, n_in).T).view(len(x), seeds, settings, n_out).permute(1, 2, 0, 3)
+    else:
+        out = torch.bmm(x, weight.reshape(seeds, -1, n_in).transpose(1, 2))
+        out = out.view(seeds, x.shape[1], settings, n_out).permute(0, 2, 1, 3)
+    return out
+
+
+def _forward(params: dict, layers: tuple, x: torch.Tensor) -> list[torch.Tensor]:
+    """The pre-activations of every layer (the last one: the logits) of every run, each of
+    shape (seeds, settings, n, features)."""
+    outs = []
+    for k, name in enumerate(layers):
+        weight, bias = params[f"{name}.weight"], params[f"{name}.bias"]
+        z = _first_layer(x, weight) if k == 0 else torch.matmul(torch.relu(outs[-1]), weight.transpose(-1, -2))
+        outs.append(z + bias.unsqueeze(-2))
+    return outs
+
+
+def _gradients(params: dict, layers: tuple, x: torch.Tensor, y: torch.Tensor) -> tuple[dict, torch.Tensor]:
+    """The gradient of every run's mean cross-entropy over its minibatch, by backpropagation
+    written out with grouped matrix products, and every run's summed loss. ``x``: (seeds, batch, in),
+    ``y``: (seeds, batch)."""
+    outs = _forward(params, layers, x)
+    logits = outs[-1]
+    seeds, settings, batch, classes = logits.shape
+    log_p = torch.log_softmax(logits, dim=-1)
+    target = y.view(seeds, 1, batch, 1).expand(seeds, settings, batch, 1)
+    loss_sums = -log_p.gather(-1, target).squeeze(-1).sum(-1)
+    # d(mean loss)/d(logits) = (softmax - one-hot) / batch
+    delta = log_p.exp().scatter_add_(-1, target, torch.full(target.shape, -1.0, dtype=logits.dtype))
+    delta.mul_(1.0 / batch)
+    grads = {}
+    for k in range(len(layers) - 1, -1, -1):
+        name = layers[k]
+        if k == 0:
+            flat = delta.permute(0, 2, 1, 3).reshape(seeds, batch, -1)  # (seeds, batch, settings * out)
+            grads[f"{name}.weight"] = torch.bmm(flat.transpose(1, 2), x).view(params[f"{name}.weight"].shape)
+        else:
+            grads[f"{name}.weight"] = torch.matmul(delta.transpose(-1, -2), torch.relu(outs[k - 1]))
+        grads[f"{name}.bias"] = delta.sum(-2)
+        if k > 0:
+            delta = torch.matmul(delta, params[f"{name}.weight"]) * (outs[k - 1] > 0)
+    return grads, loss_sums.detach()
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def train_batched(configs: list[RunConfig], *, out_dir=None, checkpoint_dir=None, resume: bool = True,
+                  stop_after: int | None = None, checkpoint_interval_s: float = 300.0, experiment: str = "batched",
+                  command: str | None = None, progress: bool = False, log=print, return_models: bool = False):
+    """Train one batch of runs (see :func:`split_batches`) as one batched model; returns
+    their results, in the order of ``configs``, each written to ``out_dir`` as a sequential
+    run's would be.
+
+    ``checkpoint_dir``: where the batch's checkpoint goes (none is written when it is
+    ``None``); with ``resume=True`` a checkpoint of this batch found there is continued.
+    ``stop_after``: stop once this many steps are done, after a checkpoint, and raise
+    :class:`~.training.RunInterrupted` (what SIGTERM does). ``progress``: log a line at
+    every checkpoint. ``return_models``: return ``(results, models)``, each run's final
+    parameters in the model a sequential run builds.
+    """
+    _check_batch(list(configs))
+    if stop_after is not None:
+        if checkpoint_dir is None:
+            raise ValueError("stop_after needs a checkpoint_dir to stop into, got checkpoint_dir=None")
+        if isinstance(stop_after, bool) or not isinstance(stop_after, int) or stop_after < 1:
+            raise ValueError(f"stop_after must be a positive int or None, got {stop_after!r}")
+    if isinstance(checkpoint_interval_s, bool) or not isinstance(checkpoint_interval_s, (int, float)) \
+            or not checkpoint_interval_s >= 0:
+        raise ValueError(f"checkpoint_interval_s must be a number >= 0, got {checkpoint_interval_s!r}")
+    for folder, what in ((out_dir, "out_dir"), (checkpoint_dir, "checkpoint_dir")):
+        if folder is not None:
+            check_writable(folder, what)
+    batch = _Batch(list(configs), checkpoint_dir, time.perf_counter())
+    if batch.checkpoint is not None and resume and batch.checkpoint.is_file():
+        batch.load_checkpoint()
+        log(f"batch of {len(batch.configs)} runs: resumed at step {batch.step} of {batch.total}")
+    with _Stop() as stop:
+        if batch.step == 0 and not batch.progress[0].history["step"]:
+            batch.log_point([None] * len(batch.settings))
+        log_every = batch.config.log_every
+        while batch.step < batch.total and any(batch.active(i) for i in range(len(batch.configs))):
+            alphas = batch.train_step()
+            if batch.step % log_every == 0 or batch.step == batch.total:
+                batch.log_point(alphas)
+                if batch.step < batch.total and time.perf_counter() - batch.last_checkpoint >= checkpoint_interval_s:
+                    batch.save_checkpoint()
+                    if progress:
+                        log(f"batch of {len(batch.configs)} runs: step {batch.step} of {batch.total}, "
+                            f"{batch.wall():.0f} s")
+            if (stop.requested is not None or (stop_after is not None and batch.step >= stop_after)) \
+                    and batch.step < batch.total:
+                if batch.checkpoint is None:
+                    raise RunInterrupted(batch.step, None)
+                batch.save_checkpoint()
+                raise RunInterrupted(batch.step, batch.checkpoint)
+    results, models = batch.results(experiment, command)
+    if out_dir is not None:
+        for config, result in zip(batch.configs, results):
+            _write_result(result_path(out_dir, config), result)
+    if batch.checkpoint is not None and batch.checkpoint.is_file():
+        batch.checkpoint.unlink()
+    order = {c.run_id: (r, m) for c, r, m in zip(batch.configs, results, models)}
+    results, models = [order[c.run_id][0] for c in configs], [order[c.run_id][1] for c in configs]
+    return (results, models) if return_models else results

@@ -154,31 +154,39 @@ def test_make_optimizer_maps_betas_to_each_signature():
     assert ctl is None and info["param_groups"][0]["betas"] == [0.9, 0.99]
 
 
-# what each later method's update does with 1 - beta^t: RAdam, NAdam and AdaBound's code
-# form always divide by it, AdaBound's paper form (Algorithm 2) never does, Yogi's default
-# (the paper's box) does not, AdaBelief and AdamW do by default and can be switched;
-# "adabound" without it is its paper form, as "amsgrad" without it is AMSGrad's
-_LATER_BIAS_CORRECTION = {"radam": (True, False), "nadam": (True, False), "adabound": (True, True),
-                          "adabound-code": (True, False), "amsbound": (True, True), "adabound-paper": (False, False),
-                          "amsbound-paper": (False, False), "yogi": (False, True), "adabelief": (True, True),
-                          "adamw": (True, True)}
+def _first_step(optimizer) -> float:
+    """x_1 - x_2 on the gradient g_1 = 1 from x_1 = 0."""
+    p = optimizer.param_groups[0]["params"][0]
+    p.grad = torch.ones_like(p)
+    optimizer.step()
+    return -p.item()
 
 
-@pytest.mark.parametrize("name", sorted(_LATER_BIAS_CORRECTION))
+# the later methods' names of the experiments, with their forms ("adabound-paper")
+_LATER_NAMES = sorted(n for n, (method, _) in package_methods().items() if METHODS[method].loop)
+
+
+@pytest.mark.parametrize("name", _LATER_NAMES)
 def test_later_methods_record_the_bias_correction_they_run(name):
-    """A result file's ``bias_correction`` is what the update does, and a request the method
-    cannot honour is refused, not recorded wrongly."""
-    corrected, switchable = _LATER_BIAS_CORRECTION[name]
-    p = [torch.nn.Parameter(torch.zeros(3))]
-    assert make_optimizer(name, p, lr=0.1)[2]["bias_correction"] is corrected
-    if switchable:
-        info = make_optimizer(name, p, lr=0.1, bias_correction=not corrected)[2]
-        assert info["bias_correction"] is (not corrected)
-        if name in ("adabound", "amsbound"):
-            assert info["kwargs"]["form"] == "paper" and info["schedule"] == "inv_sqrt"
+    """A result file's ``bias_correction`` is what the update does: on g_1 = 1 with
+    (beta1, beta2) = (0.9, 0.999), dividing by 1 - beta^t makes the first step about lr
+    (mhat_1 = vhat_1 = 1), not dividing makes it about (1 - beta1) / sqrt(1 - beta2) =
+    3.2 lr. A request the method cannot honour is refused, not recorded wrongly."""
+    lr = 0.01
+
+    def build(**kw):
+        p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+        optimizer, _, info = make_optimizer(name, [p], lr=lr, beta1=0.9, beta2=0.999, **kw)
+        return _first_step(optimizer) / lr, info["bias_correction"]
+
+    ratio, corrected = build()
+    assert (ratio < 2.0) is corrected and 0.5 < ratio < 4.0, (ratio, corrected)
+    try:
+        ratio, switched = build(bias_correction=not corrected)
+    except ValueError as refused:
+        assert f"{'always' if corrected else 'never'} corrects the bias" in str(refused)
     else:
-        with pytest.raises(ValueError, match=f"{'always' if corrected else 'never'} corrects the bias"):
-            make_optimizer(name, p, lr=0.1, bias_correction=not corrected)
+        assert switched is (not corrected) and (ratio < 2.0) is switched, (ratio, switched)
 
 
 def test_adabound_forms_have_names_and_adamw_takes_adams_options():
@@ -188,6 +196,9 @@ def test_adabound_forms_have_names_and_adamw_takes_adams_options():
     assert make_optimizer("adabound-paper", p, lr=0.1, schedule="inv_sqrt")[2]["schedule"] == "inv_sqrt"
     with pytest.raises(ValueError, match="runs the schedule 'constant'"):
         make_optimizer("adabound-code", p, lr=0.1, schedule="inv_sqrt")
+    # "adabound" without bias correction is its paper form, as "amsgrad" is AMSGrad's
+    info = make_optimizer("adabound", p, lr=0.1, bias_correction=False)[2]
+    assert info["kwargs"]["form"] == "paper" and info["schedule"] == "inv_sqrt"
     # AdamW passes step= and bias_correction= on to Adam through **adam_options
     opt, _, info = make_optimizer("adamw", p, lr=0.1, schedule="inv_sqrt", bias_correction=False)
     assert info["schedule"] == "inv_sqrt" and info["bias_correction"] is False

@@ -154,6 +154,57 @@ def test_make_optimizer_maps_betas_to_each_signature():
     assert ctl is None and info["param_groups"][0]["betas"] == [0.9, 0.99]
 
 
+def _first_step(optimizer) -> float:
+    """x_1 - x_2 on the gradient g_1 = 1 from x_1 = 0."""
+    p = optimizer.param_groups[0]["params"][0]
+    p.grad = torch.ones_like(p)
+    optimizer.step()
+    return -p.item()
+
+
+# the later methods' names of the experiments, with their forms ("adabound-paper")
+_LATER_NAMES = sorted(n for n, (method, _) in package_methods().items() if METHODS[method].loop)
+
+
+@pytest.mark.parametrize("name", _LATER_NAMES)
+def test_later_methods_record_the_bias_correction_they_run(name):
+    """A result file's ``bias_correction`` is what the update does: on g_1 = 1 with
+    (beta1, beta2) = (0.9, 0.999), dividing by 1 - beta^t makes the first step about lr
+    (mhat_1 = vhat_1 = 1), not dividing makes it about (1 - beta1) / sqrt(1 - beta2) =
+    3.2 lr. A request the method cannot honour is refused, not recorded wrongly."""
+    lr = 0.01
+
+    def build(**kw):
+        p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+        optimizer, _, info = make_optimizer(name, [p], lr=lr, beta1=0.9, beta2=0.999, **kw)
+        return _first_step(optimizer) / lr, info["bias_correction"]
+
+    ratio, corrected = build()
+    assert (ratio < 2.0) is corrected and 0.5 < ratio < 4.0, (ratio, corrected)
+    try:
+        ratio, switched = build(bias_correction=not corrected)
+    except ValueError as refused:
+        assert f"{'always' if corrected else 'never'} corrects the bias" in str(refused)
+    else:
+        assert switched is (not corrected) and (ratio < 2.0) is switched, (ratio, switched)
+
+
+def test_adabound_forms_have_names_and_adamw_takes_adams_options():
+    assert resolve_optimizer("adabound-paper").fixed_kwargs == {"form": "paper"}
+    assert resolve_optimizer("amsbound-code").fixed_kwargs == {"form": "code"}
+    p = [torch.nn.Parameter(torch.zeros(3))]
+    assert make_optimizer("adabound-paper", p, lr=0.1, schedule="inv_sqrt")[2]["schedule"] == "inv_sqrt"
+    with pytest.raises(ValueError, match="runs the schedule 'constant'"):
+        make_optimizer("adabound-code", p, lr=0.1, schedule="inv_sqrt")
+    # "adabound" without bias correction is its paper form, as "amsgrad" is AMSGrad's
+    info = make_optimizer("adabound", p, lr=0.1, bias_correction=False)[2]
+    assert info["kwargs"]["form"] == "paper" and info["schedule"] == "inv_sqrt"
+    # AdamW passes step= and bias_correction= on to Adam through **adam_options
+    opt, _, info = make_optimizer("adamw", p, lr=0.1, schedule="inv_sqrt", bias_correction=False)
+    assert info["schedule"] == "inv_sqrt" and info["bias_correction"] is False
+    assert opt.param_groups[0]["weight_decay"] == 1e-2
+
+
 def _reference_no_bias_correction(x0, grads_fn, steps, lr, b1, b2, eps, amsgrad):
     x = x0.clone()
     m = torch.zeros_like(x)
@@ -442,6 +493,24 @@ def test_presets_expand_in_the_documented_order():
     assert {r.schedule for r in expand(PRESETS["fashion-mlp"])} == {"constant"}
     assert len({r.run_id for r in runs}) == len(runs)
     assert all(r.dataset == "fashion-mnist" and not r.fallback for r in expand(PRESETS["fashion-cifarnet"]))
+
+
+def test_the_later_methods_run_on_the_validation_grid_of_chapter_6():
+    """fashion-logreg-later is fashion-logreg-validation with the later methods: the same
+    base, step sizes, beta2 and seeds; each method's own eps and bias correction."""
+    later, validation = PRESETS["fashion-logreg-later"], PRESETS["fashion-logreg-validation"]
+    assert later.base == {**validation.base, "eps": None}
+    assert {k: v for k, v in later.axes.items() if k != "optimizer"} == {
+        k: v for k, v in validation.axes.items() if k not in ("optimizer", "bias_correction")}
+    assert {resolve_optimizer(name).cls for name in later.axes["optimizer"]} == {
+        info.cls for info in METHODS.values() if info.loop}
+    runs = expand(later)
+    assert len(runs) == len(later.axes["optimizer"]) * 3 * 3 and [r.seed for r in runs[:21]] == [0] * 21
+    p = [torch.nn.Parameter(torch.zeros(3))]
+    for run in runs[:len(later.axes["optimizer"]) * 3]:
+        info = make_optimizer(run.optimizer, p, lr=run.lr, beta1=run.beta1, beta2=run.beta2, eps=run.eps,
+                              bias_correction=run.bias_correction, schedule=run.schedule)[2]
+        assert info["schedule"] == "inv_sqrt" and info["param_groups"][0]["betas"] == [0.9, 0.999]
 
 
 def test_grid_runs_in_parallel_and_skips_done_runs(data_root, tmp_path):

@@ -164,6 +164,8 @@ class AdaBound(GenericAdaptive):
                 gamma=float(gamma),
                 rate_eps=eps,
                 form=form,
+                # read, not set: the code form divides by 1 - beta^t, the paper form does not
+                bias_correction=not paper,
             ),
         )
 
@@ -274,7 +276,8 @@ class RAdam(GenericAdaptive):
             bounds=bounds,
             foreach=foreach,
             fused=fused,
-            defaults=dict(betas=betas, rate_eps=check_eps(eps), step=_check_step(step)),
+            # bias_correction is read, not set: RAdam always divides by 1 - beta^t
+            defaults=dict(betas=betas, rate_eps=check_eps(eps), step=_check_step(step), bias_correction=True),
         )
 
     def rules(self, group):
@@ -318,6 +321,8 @@ class NAdam(GenericAdaptive):
                 betas=betas,
                 momentum_decay=check_lr(momentum_decay, "momentum_decay"),
                 step=_check_step(step),
+                # read, not set: NAdam always divides by 1 - beta^t
+                bias_correction=True,
             ),
         )
 

@@ -82,7 +82,8 @@ class MethodInfo:
     (None: a constant beta1).  ``recurrence`` is None for a method
     the simulator cannot scan, with ``not_simulated`` saying why; ``loop`` then names the
     kind of step :func:`adaptive_methods.later_loops.paper_loop` runs for it (one of
-    :data:`LOOP_KINDS`).
+    :data:`LOOP_KINDS`).  ``variants`` are the values of the constructor argument
+    ``variant_argument`` that the experiments name ``NAME-VARIANT``.
     """
 
     name: str
@@ -95,6 +96,7 @@ class MethodInfo:
     recurrence: Recurrence | None
     beta1_decay: float | None = None
     variants: tuple[str, ...] = ()
+    variant_argument: str = "variant"
     not_simulated: str = ""
     loop: str = ""
     summary: str = ""
@@ -201,14 +203,14 @@ _LATER_METHODS = (
         "adabound", _later.AdaBound, "AdaBound", "#56B4E9", "-", "<",
         lambda b1, b2, decay: dict(betas=(b1, b2), final_lr=None, form="paper", **_constant_beta1("adabound", decay)),
         None, not_simulated=_CLIP_RECURRENCE,
-        loop="bounded",
+        loop="bounded", variants=_later.ADABOUND_FORMS, variant_argument="form",
         summary="Adam with the learning rate clipped into [eta_l(t), eta_u(t)]",
     ),
     MethodInfo(
         "amsbound", _later.AMSBound, "AMSBound", "#0072B2", ":", ">",
         lambda b1, b2, decay: dict(betas=(b1, b2), final_lr=None, form="paper", **_constant_beta1("amsbound", decay)),
         None, not_simulated=_CLIP_RECURRENCE,
-        loop="bounded_max",
+        loop="bounded_max", variants=_later.ADABOUND_FORMS, variant_argument="form",
         summary="AMSGrad with the learning rate clipped into [eta_l(t), eta_u(t)]",
     ),
     MethodInfo(

@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..registry import METHODS
 from .config import RunConfig
 from .training import checkpoint_path, expected_identity, is_done, result_path
 
@@ -93,6 +94,17 @@ PRESETS["fashion-logreg-validation"] = GridSpec(
     "Logistic regression on Fashion-MNIST (50,000 training images, 10,000 held out for validation), "
     "alpha/sqrt(t), 20 epochs, bias correction on, beta2 0.999, 3 seeds: a grid small enough for a CPU, "
     "selected on the validation split.", "results/fashion-mnist/logreg-validation")
+# Chapter 7: the methods after AMSGrad (the registry's entries with a paper loop) on the
+# axes of fashion-logreg-validation, which has Adam and AMSGrad; each keeps its own eps and
+# bias correction, and AdaBound and AMSBound run their paper form, whose alpha/sqrt(t) is
+# the schedule of the others.
+_LATER = [f"{name}-paper" if info.variant_argument == "form" else name for name, info in METHODS.items() if info.loop]
+_VALIDATION = PRESETS["fashion-logreg-validation"]
+PRESETS["fashion-logreg-later"] = GridSpec(
+    "fashion-logreg-later", {**_VALIDATION.base, "eps": None},
+    {**{k: v for k, v in _VALIDATION.axes.items() if k != "bias_correction"}, "optimizer": _LATER},
+    "The methods after AMSGrad on the grid of fashion-logreg-validation, each with its own eps and bias "
+    "correction.", "results/fashion-mnist/logreg-later")
 _add("mnist-logreg", _full("logreg", "mnist", "inv_sqrt", _LR_INV_SQRT, 20, range(3)),
      "Logistic regression on full MNIST (needs the MNIST files or internet).", "results/mnist/logreg")
 _add("mnist-mlp", _full("mlp", "mnist", "constant", _LR_CONSTANT, 20, range(3)),

@@ -6,9 +6,10 @@ declares (``"amsgrad-paper"``, ``"amsgrad-optax"``). ``"torch.<name>"`` is a cla
 :mod:`torch.optim` (``"torch.adam"``; ``"torch.amsgrad"`` is ``torch.optim.Adam(amsgrad=True)``).
 
 For the package's methods the step-size schedule and the bias correction are the optimizer's
-own arguments (``step=``, ``bias_correction=``, ``variant=``); left unset, each method keeps
-its own default (AdamNC, AdamX and ``amsgrad-paper`` run ``alpha / sqrt(t)`` with eps 0,
-the others a constant step). A ``torch.optim`` class has no such arguments, so
+own arguments (``step=``, ``bias_correction=``, ``variant=``; AdaBound's and AMSBound's
+``form=``, named ``"adabound-paper"``, ...); left unset, each method keeps its own default
+(AdamNC, AdamX and ``amsgrad-paper`` run ``alpha / sqrt(t)`` with eps 0, the others a
+constant step). A ``torch.optim`` class has no such arguments, so
 :class:`StepController` sets its groups' ``lr`` (and ``eps``) before every step, and refuses
 what it cannot make exact. Either way the hyperparameters recorded for a run are read back
 from the constructed optimizer (:func:`hyperparameters`), not from the request.
@@ -47,7 +48,7 @@ def package_methods() -> dict[str, tuple[str, dict]]:
     for name, info in METHODS.items():
         names[name] = (name, {})
         for variant in info.variants:
-            names[f"{name}-{variant}"] = (name, {"variant": variant})
+            names[f"{name}-{variant}"] = (name, {info.variant_argument: variant})
     return names
 
 
@@ -109,7 +110,17 @@ def resolve_optimizer(name: str) -> OptimizerSpec:
 
 
 def _accepts(cls: type, arg: str) -> bool:
-    return arg in inspect.signature(cls.__init__).parameters
+    """Whether ``cls(...)`` takes ``arg``, also through a ``**options`` that an ``__init__``
+    passes on to its base class (AdamW's ``**adam_options``)."""
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass):
+            continue
+        parameters = inspect.signature(vars(klass)["__init__"]).parameters
+        if arg in parameters:
+            return True
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            return False
+    return False
 
 
 def _jsonable(value):
@@ -202,7 +213,8 @@ def make_optimizer(name: str, params, *, lr: float, beta1: float | None = None, 
         kwargs.update(spec.fixed_kwargs)
         kwargs.update(extra)
         optimizer = spec.cls(params, **kwargs)
-        if bias_correction is not None and _bias_corrected(optimizer) != bias_correction and "variant" not in kwargs:
+        if (bias_correction is not None and _bias_corrected(optimizer) != bias_correction
+                and METHODS[_method_of(spec)].variant_argument not in kwargs):
             optimizer, kwargs = _variant_with(spec, params, kwargs, bias_correction) or (optimizer, kwargs)
         ran_schedule = _schedule_name(optimizer)
         ran_bc = _bias_corrected(optimizer)
@@ -238,10 +250,11 @@ def _variant_with(spec: OptimizerSpec, params, kwargs: dict, bias_correction: bo
     # the hyperparameters left to the default keep the requested variant's values (eps,
     # step), so that only the bias correction changes
     kept = {k: first[k] for k in ("eps", "step") if k not in kwargs and k in first}
-    for variant in METHODS[_method_of(spec)].variants:
-        optimizer = spec.cls(params, **kwargs, **kept, variant=variant)
+    info = METHODS[_method_of(spec)]
+    for variant in info.variants:
+        optimizer = spec.cls(params, **kwargs, **kept, **{info.variant_argument: variant})
         if _bias_corrected(optimizer) == bias_correction:
-            return optimizer, {**kwargs, **kept, "variant": variant}
+            return optimizer, {**kwargs, **kept, info.variant_argument: variant}
     return None
 
 

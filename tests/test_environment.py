@@ -70,3 +70,6 @@ def test_jupyterlab_is_the_one_jupyterlab_myst_supports_in_both_files():
     pinned = [r for r in _pyproject() if _name(r) == "jupyterlab"]
     assert conda == pinned == ["jupyterlab>=4.5,<4.6"], (conda, pinned)
     assert "jupyterlab-myst==2.7.0" in _pyproject()
+    # jupytext's JupyterLab extension (which opens the .md chapters as notebooks) loads in 4.5 up to 1.18
+    conda_jupytext = [d for d in env["dependencies"] if isinstance(d, str) and _name(d) == "jupytext"]
+    assert conda_jupytext == [r for r in _pyproject() if _name(r) == "jupytext"] == ["jupytext>=1.16,<1.19"]

@@ -322,6 +322,7 @@ def load_grading(chapter: Chapter) -> dict:
 
 # ---------------------------------------------------------------------------- statements
 _ROLE = re.compile(r"\{(?P<role>[\w:-]+)\}`(?P<text>[^`]*)`")
+_API_LINK = re.compile(r"\]\(#(?P<target>adaptive_methods[\w.]*)\)")
 
 
 class LinkResolver:
@@ -353,6 +354,8 @@ class LinkResolver:
             shown = explicit["text"].replace("%s", "").strip() if explicit and explicit["text"] else \
                 f"the {kind.lower()} in “{title}”"
             return f"[{shown}]({self.book_url}/{page}#{label})"
+        # a chapter's link to the API reference ([`Adam`](#adaptive_methods.methods.Adam))
+        myst = _API_LINK.sub(lambda m: f"]({self.book_url}/api.html#{m['target']})", myst)
         return _ROLE.sub(repl, myst)
 
 

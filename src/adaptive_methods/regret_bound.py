@@ -354,7 +354,7 @@ def corollary1_middle(
     diameter : float
         D_inf, >= 0.
     grad_bound : float
-        G_inf, a bound on |g_{t,i}|, >= 0.
+        G_inf >= 0, a bound on the absolute value of every gradient entry g_{t,i}.
     d : int, default 1
         The dimension, >= 1.
     printed : bool, default False

@@ -9,7 +9,7 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 BOOK_FLAGS ?= --warningiserror --keep-going
 
-.PHONY: all setup book pdf test assets assignments list-assignments autograde feedback grades students student-book clean clean-cache benchmarks
+.PHONY: all setup book pdf lab test assets assignments list-assignments autograde feedback grades students student-book clean clean-cache benchmarks
 
 all: book
 
@@ -76,6 +76,14 @@ pdf: book
 	@command -v xelatex >/dev/null 2>&1 && command -v latexmk >/dev/null 2>&1 || { echo "error: xelatex and latexmk are needed (apt-get install texlive-xetex texlive-latex-extra latexmk, see .ci/run)"; exit 1; }
 	LATEXOPTS="-interaction=nonstopmode -halt-on-error" LATEXMKOPTS=-silent $(BIN)/jupyter-book build . --builder pdflatex $(BOOK_FLAGS)
 	cp _build/latex/$(PDF) _build/html/$(PDF)
+
+# The book in JupyterLab from .venv, as Binder opens it: postBuild's settings (jupytext opens
+# the .md chapters as notebooks) go to a Jupyter configuration of .venv's own, so the
+# reader's ~/.jupyter stays as it is; jupyterlab-myst renders the chapters' MyST.
+LAB_CONFIG := $(abspath $(VENV))/jupyter-config
+lab: $(STAMP)
+	JUPYTER_CONFIG_DIR=$(LAB_CONFIG) PATH="$(abspath $(BIN)):$$PATH" bash postBuild
+	JUPYTER_CONFIG_DIR=$(LAB_CONFIG) $(BIN)/jupyter lab intro.md
 
 test: book pdf
 	$(BIN)/python -m pytest

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import html as htmllib
+import json
 import http.server
 import os
 import re
@@ -245,6 +246,12 @@ def jupyterlab(tmp_path_factory):
                JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
                PATH=os.pathsep.join([str(venv_bin), os.environ.get("PATH", "")]))
     subprocess.run(["bash", str(REPO / "postBuild")], cwd=root, env=env, check=True)
+    # Every cell in the page, not only those in view (JupyterLab's default windowing): the
+    # tests read the rendered text of whole chapters.
+    overrides = tmp / "config" / "labconfig" / "default_setting_overrides.json"
+    settings = json.loads(overrides.read_text()) if overrides.exists() else {}
+    settings.setdefault("@jupyterlab/notebook-extension:tracker", {})["windowingMode"] = "none"
+    overrides.write_text(json.dumps(settings))
     port = _free_port()
     log = open(tmp / "jupyterlab.log", "w")
     lab = subprocess.Popen(
@@ -320,6 +327,54 @@ def test_the_intro_runs_in_jupyterlab(browser, jupyterlab):
     """Run All on the intro, opened the way its Binder link opens it: every cell runs."""
     outputs = _run_all_in_jupyterlab(browser, jupyterlab, "intro.html", timeout=240)
     assert any(o.startswith("display_data") for cell in outputs for o in cell), "the intro's figure was not drawn"
+
+
+MYST_CHAPTER = "chapters/04_adam_does_not_converge.html"
+# The rendered prose of each Markdown cell (jupyterlab-myst's `.myst`), its mathematics left
+# out (KaTeX's text is the formula twice over), and what jupyterlab-myst shows for an
+# inline expression that failed.
+LAB_PROSE = """(() => {
+  const cells = NB().content.widgets.filter(c => c.model.type === 'markdown');
+  return cells.map(c => {
+    const rendered = c.node.querySelector('.myst');
+    if (!rendered) return {rendered: false, source: c.model.sharedModel.getSource().slice(0, 120)};
+    const copy = rendered.cloneNode(true);
+    copy.querySelectorAll('.katex').forEach(k => k.remove());
+    return {rendered: true, text: copy.textContent,
+            failed: Array.from(rendered.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]'))
+                         .map(e => e.textContent.slice(0, 200))};
+  });
+})()"""
+LAB_BOXES = """Array.from(document.querySelectorAll('.jp-NotebookPanel .myst aside.myst-proof .myst-proof-title'))
+  .map(t => t.textContent.trim())"""
+RAW_MYST = re.compile(r"```|:::|\{[\w:-]+\}`|glued\(|\{glue|\{eval\}")
+
+
+def test_a_chapter_reads_in_jupyterlab_as_on_the_site(browser, jupyterlab):
+    """Chapter 4 opened from its Binder link and run: jupyterlab-myst renders every Markdown
+    cell, no directive fence, role or inline expression is left as text, its theorems are
+    boxes, and every number its prose quotes on the site is in the prose in JupyterLab."""
+    _run_all_in_jupyterlab(browser, jupyterlab, MYST_CHAPTER, timeout=400)
+    # the Markdown cells render (and evaluate their expressions) after the cells above them ran
+    assert browser.wait_for(f"({LAB_PROSE}).every(c => c.rendered) && "
+                            f"({LAB_PROSE}).every(c => !/glued\\(/.test(c.text))", timeout=60)
+    cells = browser.evaluate(LAB_PROSE, await_promise=False)
+    assert all(c["rendered"] for c in cells), [c["source"] for c in cells if not c["rendered"]]
+    assert not [f for c in cells for f in c["failed"]], [f for c in cells for f in c["failed"]]
+    prose = " ".join(c["text"] for c in cells)
+    raw = sorted({prose[max(m.start() - 40, 0):m.end() + 40] for m in RAW_MYST.finditer(prose)})
+    assert not raw, raw
+    boxes = browser.evaluate(LAB_BOXES, await_promise=False)
+    assert any(b.startswith("Theorem") for b in boxes), boxes
+    site = (SITE / MYST_CHAPTER).read_text(encoding="utf-8")
+    numbers = [htmllib.unescape(n) for n in re.findall(r'<span class="pasted-text">([^<]*)</span>', site)]
+    assert len(numbers) >= 20, numbers
+    lab_text = re.sub(r"\s+", " ", prose)
+    assert not [n for n in numbers if n not in lab_text], [n for n in numbers if n not in lab_text]
+    browser.evaluate("Array.from(document.querySelectorAll('.jp-NotebookPanel aside.myst-proof'))[0]"
+                     ".scrollIntoView({block: 'start'}); true", await_promise=False)
+    browser._pump(0.5)
+    browser.screenshot(ARTIFACTS / "chapter-jupyterlab.png")
 
 
 PANEL = r"""window.PANEL = () => {
@@ -543,3 +598,4 @@ def test_search_index_titles_have_no_raw_latex():
     titles = re.search(r'"titles":\s*\[(.*?)\]', index.read_text(encoding="utf-8"), re.S)
     assert titles, "searchindex.js lists no titles"
     assert not RAW_TEX.search(titles.group(1).replace("\\\\", "\\")), titles.group(1)[:500]
+

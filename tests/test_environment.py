@@ -60,3 +60,16 @@ def test_the_fast_extra_is_in_what_the_book_and_the_tests_install():
     extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     for package in extras["fast"]:
         assert package in extras["book"] and package in extras["test"], f"{package} of the fast extra"
+
+
+def test_jupyterlab_is_the_one_jupyterlab_myst_supports_in_both_files():
+    """conda's JupyterLab (Binder) and pip's (.venv) carry the same pin, next to jupyterlab-myst,
+    which renders the chapters' MyST in JupyterLab (pyproject.toml says why the pin)."""
+    env, pip = _environment()
+    conda = [d for d in env["dependencies"] if isinstance(d, str) and _name(d) == "jupyterlab"]
+    pinned = [r for r in _pyproject() if _name(r) == "jupyterlab"]
+    assert conda == pinned == ["jupyterlab>=4.5,<4.6"], (conda, pinned)
+    assert "jupyterlab-myst==2.7.0" in _pyproject()
+    # jupytext's JupyterLab extension (which opens the .md chapters as notebooks) loads in 4.5 up to 1.18
+    conda_jupytext = [d for d in env["dependencies"] if isinstance(d, str) and _name(d) == "jupytext"]
+    assert conda_jupytext == [r for r in _pyproject() if _name(r) == "jupytext"] == ["jupytext>=1.16,<1.19"]

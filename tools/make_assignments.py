@@ -56,8 +56,9 @@ SETUP_TAG = "assignment-setup"
 TEST_TAG = "autograder"
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 NBGRADER_SCHEMA = 3
-# Cells of the chapters that need the book's build (myst_nb) get a stand-in in assignments.
-GLUE_IMPORT = re.compile(r"^from myst_nb import glue[ \t]*$", re.M)
+# The chapters hand the numbers of their prose to the book's build (adaptive_methods.prose,
+# or myst_nb itself); in assignments glue gets a stand-in and the prose says where the value is.
+GLUE_IMPORT = re.compile(r"^from (?:myst_nb import glue|adaptive_methods\.prose import glue, glued)[ \t]*$", re.M)
 GLUE_STAND_IN = '''\
 def glue(name, value, display=True):
     """Stands in for the glue of the book's build, which hands values to its text: nothing to hand here."""'''
@@ -321,6 +322,7 @@ def load_grading(chapter: Chapter) -> dict:
 
 # ---------------------------------------------------------------------------- statements
 _ROLE = re.compile(r"\{(?P<role>[\w:-]+)\}`(?P<text>[^`]*)`")
+_API_LINK = re.compile(r"\]\(#(?P<target>adaptive_methods[\w.]*)\)")
 
 
 class LinkResolver:
@@ -340,7 +342,7 @@ class LinkResolver:
             role, text = m["role"], m["text"]
             if role == "math":
                 return f"${text}$"
-            if role.startswith("glue"):  # a number of the book's build
+            if role.startswith("glue") or role == "eval":  # a number of the book's build
                 return "(the value in the book)"
             explicit = re.match(r"^(?P<text>.*?)\s*<(?P<label>[^>]+)>$", text)
             label = explicit["label"].strip() if explicit else text.strip()
@@ -352,6 +354,8 @@ class LinkResolver:
             shown = explicit["text"].replace("%s", "").strip() if explicit and explicit["text"] else \
                 f"the {kind.lower()} in “{title}”"
             return f"[{shown}]({self.book_url}/{page}#{label})"
+        # a chapter's link to the API reference ([`Adam`](#adaptive_methods.methods.Adam))
+        myst = _API_LINK.sub(lambda m: f"]({self.book_url}/api.html#{m['target']})", myst)
         return _ROLE.sub(repl, myst)
 
 

@@ -38,6 +38,40 @@ def second_moments(
     ``beta1_decay`` matter only where the second moment follows beta1_t (AdamX).  The
     moments of linear losses do not depend on the iterates, so this is
     :func:`adaptive_methods.online.moments`.
+
+    Parameters
+    ----------
+    method : str
+        A method of :data:`adaptive_methods.registry.METHODS` that the simulator scans
+        (``"sgd"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``, ``"amsgrad"``, ...).
+    grads : array of shape (T,) or (..., T)
+        The gradients g_1 .. g_T along the last axis (finite real numbers).
+    beta1 : float, default 0.9
+        beta1 (beta1_1), in [0, 1); matters only where V_t follows beta1_t (AdamX).
+    beta2 : float, default 0.99
+        In [0, 1).
+    beta1_decay : float or None, default None
+        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1), or None for the method's default.
+
+    Returns
+    -------
+    numpy.ndarray
+        v_1 .. v_T (the diagonal of V_t), the shape of ``grads``.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not simulated, or a hyperparameter or ``grads`` is out of range
+        (the message names it).
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
+    Adam with beta1 = 0 (RMSProp) forgets the large gradient: v_t falls after it.
+
+    >>> second_moments("adam", [3.0, -1.0, -1.0], beta1=0.0, beta2=0.5)
+    array([4.5  , 2.75 , 1.875])
     """
     _, v = moments(method, grads, beta1=beta1, beta2=beta2, beta1_decay=beta1_decay)
     return v
@@ -53,7 +87,46 @@ def inverse_learning_rates(
     beta1_decay=None,
     step: str = "inv_sqrt",
 ) -> np.ndarray:
-    """sqrt(V_t) / alpha_t for t = 1..T, with alpha_t = alpha / sqrt(t) or alpha."""
+    """sqrt(V_t) / alpha_t for t = 1..T, with alpha_t = alpha / sqrt(t) or alpha.
+
+    Parameters
+    ----------
+    method : str
+        A method of :data:`adaptive_methods.registry.METHODS` that the simulator scans
+        (``"sgd"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``, ``"amsgrad"``, ...).
+    grads : array of shape (T,) or (..., T)
+        The gradients g_1 .. g_T along the last axis (finite real numbers).
+    beta1 : float, default 0.9
+        beta1 (beta1_1), in [0, 1); matters only where V_t follows beta1_t (AdamX).
+    beta2 : float, default 0.99
+        In [0, 1).
+    beta1_decay : float or None, default None
+        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1), or None for the method's default.
+    alpha : float, default 1.0
+        alpha, > 0.
+    step : {"inv_sqrt", "constant"}, default "inv_sqrt"
+        alpha_t = alpha / sqrt(t) (the paper's analysis) or alpha_t = alpha.
+
+    Returns
+    -------
+    numpy.ndarray
+        The inverse learning rates, the shape of ``grads``.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not simulated, or a hyperparameter or ``grads`` is out of range
+        (the message names it).
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
+    SGD (V_t = 1): sqrt(t) / alpha.
+
+    >>> inverse_learning_rates("sgd", [1.0, 1.0, 1.0, 1.0]).round(4)
+    array([1.    , 1.4142, 1.7321, 2.    ])
+    """
     check_lr(alpha, "alpha")
     if alpha == 0:
         raise ValueError("alpha must be > 0, got 0")
@@ -77,7 +150,52 @@ def gamma(
     beta1_decay=None,
     step: str = "inv_sqrt",
 ) -> np.ndarray:
-    """Gamma_2 .. Gamma_T (diagonal entries) along a gradient sequence: shape (..., T-1)."""
+    """Gamma_2 .. Gamma_T (diagonal entries) along a gradient sequence: shape (..., T-1).
+
+    Gamma_{t+1} = sqrt(V_{t+1}) / alpha_{t+1} - sqrt(V_t) / alpha_t, the quantity of
+    Reddi et al. (2018) that Kingma & Ba's proof takes to be positive semi-definite.
+
+    Parameters
+    ----------
+    method : str
+        A method of :data:`adaptive_methods.registry.METHODS` that the simulator scans
+        (``"sgd"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``, ``"amsgrad"``, ...).
+    grads : array of shape (T,) or (..., T)
+        The gradients g_1 .. g_T along the last axis (finite real numbers).
+    beta1 : float, default 0.9
+        beta1 (beta1_1), in [0, 1); matters only where V_t follows beta1_t (AdamX).
+    beta2 : float, default 0.99
+        In [0, 1).
+    beta1_decay : float or None, default None
+        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1), or None for the method's default.
+    alpha : float, default 1.0
+        alpha, > 0.
+    step : {"inv_sqrt", "constant"}, default "inv_sqrt"
+        alpha_t = alpha / sqrt(t) or alpha_t = alpha.
+
+    Returns
+    -------
+    numpy.ndarray
+        Gamma_2 .. Gamma_T, shape (..., T - 1).
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not simulated, or a hyperparameter or ``grads`` is out of range
+        (the message names it).
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
+    SGD's Gamma_t is positive; Adam's (here RMSProp's, beta1 = 0) turns negative after a
+    large gradient:
+
+    >>> bool((gamma("sgd", [1.0, 1.0, 1.0, 1.0]) > 0).all())
+    True
+    >>> gamma("adam", [3.0, -1.0, -1.0], beta1=0.0, beta2=0.5, step="constant").round(4)
+    array([-0.463, -0.289])
+    """
     inverse = inverse_learning_rates(
         method,
         grads,
@@ -108,6 +226,37 @@ class GammaTracker:
     (a zero gradient at the step where Adam's bound (t+1) beta2 >= t is tight, say) the
     computed difference is rounding noise of either sign; ``rtol`` of a few ulps of the
     dtype keeps that noise out of the count.  The default 0 counts every negative entry.
+
+    Parameters
+    ----------
+    optimizer : GenericAdaptive
+        The optimizer to follow (any method of the package).
+    rtol : float, default 0.0
+        The relative tolerance above, finite and >= 0.
+
+    Raises
+    ------
+    TypeError
+        If ``optimizer`` is not a :class:`~adaptive_methods.framework.GenericAdaptive`.
+    ValueError
+        If ``rtol`` is negative or not finite.
+
+    Examples
+    --------
+    Adam without bias correction, beta1 = 0, beta2 = 0.5, after a large gradient: the
+    inverse learning rate falls at both later steps.
+
+    >>> import torch
+    >>> from adaptive_methods import Adam
+    >>> x = torch.zeros(1, requires_grad=True)
+    >>> optimizer = Adam([x], lr=0.1, betas=(0.0, 0.5), eps=0.0, bias_correction=False)
+    >>> tracker = GammaTracker(optimizer)
+    >>> for g in (3.0, -1.0, -1.0):
+    ...     x.grad = torch.tensor([g])
+    ...     optimizer.step()
+    ...     _ = tracker.update()
+    >>> tracker.negative_fraction
+    [1.0, 1.0]
     """
 
     def __init__(self, optimizer: GenericAdaptive, *, rtol: float = 0.0):

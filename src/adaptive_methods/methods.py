@@ -79,14 +79,70 @@ def _check_decay(decay) -> float:
 
 
 def geometric_beta1(beta1: float, decay: float | None) -> Schedule:
-    """beta1_t = beta1 * decay^(t-1); the constant beta1 when decay is None or 1."""
+    """beta1_t = beta1 * decay^(t-1), the schedule of Corollary 1 of Reddi et al.
+
+    Parameters
+    ----------
+    beta1 : float
+        beta1_1, in [0, 1) (not checked here; the optimizers check it).
+    decay : float or None
+        lambda in (0, 1]; None or 1 gives the constant beta1.
+
+    Returns
+    -------
+    float or callable
+        ``beta1`` itself when the schedule is constant, else the function t -> beta1_t.
+
+    Examples
+    --------
+    >>> schedule = geometric_beta1(0.9, 0.5)
+    >>> [schedule(t) for t in (1, 2, 3)]
+    [0.9, 0.45, 0.225]
+    >>> geometric_beta1(0.9, None)
+    0.9
+    """
     if decay is None or decay == 1.0:
         return beta1
     return lambda t: beta1 * decay ** (t - 1)
 
 
 class SGD(GenericAdaptive):
-    """phi = g_t, psi = I.  ``SGD(params, lr) == torch.optim.SGD(params, lr)``."""
+    """Online (projected) gradient descent: phi = g_t, psi = I in Algorithm 1 of Reddi et al.
+
+    ``SGD(params, lr) == torch.optim.SGD(params, lr)``, step by step.
+
+    Parameters
+    ----------
+    params : iterable of torch.Tensor or of dict
+        The parameters to optimise, or parameter groups (dicts with ``"params"`` and
+        per-group hyperparameters), as for any ``torch.optim.Optimizer``.
+    lr : float, default 1e-3
+        The step size alpha (alpha_t = lr / sqrt(t) with ``step="inv_sqrt"``); finite, >= 0.
+    step : {"constant", "inv_sqrt"}, default "constant"
+        alpha_t = lr, or alpha_t = lr / sqrt(t) as in the paper's analysis.
+    bounds : (float, float) or None, default None
+        The box F = [lo, hi]^d onto which each step projects (lo < hi), or None for R^d.
+    foreach, fused : bool or None, default None
+        The code path: ``torch._foreach_*`` kernels (the default), or one compiled kernel
+        per tensor (``fused=True``); not both True.
+
+    Raises
+    ------
+    TypeError
+        If a hyperparameter has the wrong type (the message names it).
+    ValueError
+        If a hyperparameter is out of its range (the message names it, its value and the range).
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.ones(1, requires_grad=True)
+    >>> optimizer = SGD([x], lr=0.1)
+    >>> x.grad = torch.tensor([2.0])
+    >>> optimizer.step()
+    >>> round(x.item(), 6)
+    0.8
+    """
 
     def __init__(
         self,
@@ -120,6 +176,43 @@ class Adagrad(GenericAdaptive):
     agree exactly when eps = 0; with eps > 0 the paper form's step is
     alpha g_t / (sqrt(S_t) + sqrt(t) eps), i.e. the sum form with eps * sqrt(t).
     ``Adagrad(params, lr, eps=eps) == torch.optim.Adagrad(params, lr, eps=eps)``.
+
+    Parameters
+    ----------
+    params : iterable of torch.Tensor or of dict
+        The parameters to optimise, or parameter groups (dicts with ``"params"`` and
+        per-group hyperparameters), as for any ``torch.optim.Optimizer``.
+    lr : float, default 1e-2
+        The step size alpha (alpha_t = lr / sqrt(t) with ``step="inv_sqrt"``); finite, >= 0.
+    eps : float, default 1e-10
+        Added to sqrt(v_t) in the denominator; finite, >= 0.
+    form : {"pytorch", "paper"}, default "pytorch"
+        The sum form with a constant step (PyTorch's) or the mean form with lr / sqrt(t)
+        (the paper's).
+    bounds : (float, float) or None, default None
+        The box F = [lo, hi]^d onto which each step projects (lo < hi), or None for R^d.
+    foreach, fused : bool or None, default None
+        The code path: ``torch._foreach_*`` kernels (the default), or one compiled kernel
+        per tensor (``fused=True``); not both True.
+
+    Raises
+    ------
+    TypeError
+        If a hyperparameter has the wrong type (the message names it).
+    ValueError
+        If a hyperparameter is out of its range (the message names it, its value and the range).
+
+    Examples
+    --------
+    The first step moves each coordinate by lr, whatever the size of its gradient:
+
+    >>> import torch
+    >>> x = torch.zeros(2, requires_grad=True)
+    >>> optimizer = Adagrad([x], lr=0.1)
+    >>> x.grad = torch.tensor([2.0, -0.5])
+    >>> optimizer.step()
+    >>> [round(v, 6) for v in x.tolist()]
+    [-0.1, 0.1]
     """
 
     def __init__(
@@ -154,7 +247,46 @@ class Adagrad(GenericAdaptive):
 class RMSProp(GenericAdaptive):
     """phi = g_t, psi: v_t = beta2 v_{t-1} + (1 - beta2) g_t^2 (Adam with beta1 = 0, no
     bias correction).  ``RMSProp(params, lr, beta2, eps) == torch.optim.RMSprop(params, lr,
-    alpha=beta2, eps=eps)``."""
+    alpha=beta2, eps=eps)``.
+
+    Parameters
+    ----------
+    params : iterable of torch.Tensor or of dict
+        The parameters to optimise, or parameter groups (dicts with ``"params"`` and
+        per-group hyperparameters), as for any ``torch.optim.Optimizer``.
+    lr : float, default 1e-2
+        The step size alpha (alpha_t = lr / sqrt(t) with ``step="inv_sqrt"``); finite, >= 0.
+    beta2 : float, default 0.99
+        The decay of the average of squared gradients, in [0, 1).
+    eps : float, default 1e-8
+        Added to sqrt(v_t) in the denominator; finite, >= 0.
+    step : {"constant", "inv_sqrt"}, default "constant"
+        alpha_t = lr, or alpha_t = lr / sqrt(t) as in the paper's analysis.
+    bounds : (float, float) or None, default None
+        The box F = [lo, hi]^d onto which each step projects (lo < hi), or None for R^d.
+    foreach, fused : bool or None, default None
+        The code path: ``torch._foreach_*`` kernels (the default), or one compiled kernel
+        per tensor (``fused=True``); not both True.
+
+    Raises
+    ------
+    TypeError
+        If a hyperparameter has the wrong type (the message names it).
+    ValueError
+        If a hyperparameter is out of its range (the message names it, its value and the range).
+
+    Examples
+    --------
+    After one step v_1 = (1 - beta2) g_1^2, so the step is lr g_1 / sqrt(v_1) = 10 lr:
+
+    >>> import torch
+    >>> x = torch.zeros(1, requires_grad=True)
+    >>> optimizer = RMSProp([x], lr=0.01, beta2=0.99)
+    >>> x.grad = torch.tensor([2.0])
+    >>> optimizer.step()
+    >>> round(x.item(), 6)
+    -0.1
+    """
 
     def __init__(
         self,
@@ -196,6 +328,51 @@ class Adam(GenericAdaptive):
     1 - beta^t; the paper analyses the uncorrected form (``bias_correction=False``), where
     ``beta1_decay`` may also make beta1 decrease: beta1_t = beta1 * beta1_decay^(t-1).
     ``Adam(params, lr, betas, eps) == torch.optim.Adam(params, lr, betas, eps)``.
+
+    The paper's form of Adam is its Algorithm 1 with phi_t = (1 - beta1) sum_i beta1^(t-i) g_i
+    and psi_t = (1 - beta2) diag(sum_i beta2^(t-i) g_i^2).
+
+    Parameters
+    ----------
+    params : iterable of torch.Tensor or of dict
+        The parameters to optimise, or parameter groups (dicts with ``"params"`` and
+        per-group hyperparameters), as for any ``torch.optim.Optimizer``.
+    lr : float, default 1e-3
+        The step size alpha (alpha_t = lr / sqrt(t) with ``step="inv_sqrt"``); finite, >= 0.
+    betas : (float, float), default (0.9, 0.999)
+        (beta1, beta2), each in [0, 1).
+    eps : float, default 1e-8
+        Added to sqrt(v_t) in the denominator; finite, >= 0.
+    bias_correction : bool, default True
+        Divide m_t by 1 - beta1^t and v_t by 1 - beta2^t (Kingma & Ba; PyTorch).
+    beta1_decay : float or None, default None
+        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1); needs ``bias_correction=False``.
+    step : {"constant", "inv_sqrt"}, default "constant"
+        alpha_t = lr, or alpha_t = lr / sqrt(t) as in the paper's analysis.
+    bounds : (float, float) or None, default None
+        The box F = [lo, hi]^d onto which each step projects (lo < hi), or None for R^d.
+    foreach, fused : bool or None, default None
+        The code path: ``torch._foreach_*`` kernels (the default), or one compiled kernel
+        per tensor (``fused=True``); not both True.
+
+    Raises
+    ------
+    TypeError
+        If a hyperparameter has the wrong type (the message names it).
+    ValueError
+        If a hyperparameter is out of its range (the message names it, its value and the range).
+
+    Examples
+    --------
+    With bias correction the first step has length lr, in the direction of -g_1:
+
+    >>> import torch
+    >>> x = torch.zeros(1, requires_grad=True)
+    >>> optimizer = Adam([x], lr=0.1)
+    >>> x.grad = torch.tensor([2.0])
+    >>> optimizer.step()
+    >>> round(x.item(), 6)
+    -0.1
     """
 
     def __init__(
@@ -265,6 +442,52 @@ class AMSGrad(Adam):
     * ``"paper"``: Algorithm 2 of Reddi et al.: no bias correction, eps = 0 by default,
       alpha_t = lr / sqrt(t), and optionally a decreasing beta1_t = beta1 * beta1_decay^(t-1)
       (Corollary 1) or any schedule ``t -> beta1_t`` given as ``beta1_schedule``.
+
+    Parameters
+    ----------
+    params : iterable of torch.Tensor or of dict
+        The parameters to optimise, or parameter groups (dicts with ``"params"`` and
+        per-group hyperparameters), as for any ``torch.optim.Optimizer``.
+    lr : float, default 1e-3
+        The step size alpha (alpha_t = lr / sqrt(t) with ``step="inv_sqrt"``); finite, >= 0.
+    betas : (float, float), default (0.9, 0.999)
+        (beta1, beta2), each in [0, 1).
+    eps : float or None, default None
+        Added to the denominator (finite, >= 0); None means 1e-8, or 0 for ``"paper"``.
+    variant : {"pytorch", "optax", "paper"}, default "pytorch"
+        Which of the three algorithms (above).
+    beta1_decay : float or None, default None
+        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1) (Corollary 1); ``"paper"`` only.
+    beta1_schedule : callable or None, default None
+        Any schedule t -> beta1_t in [0, 1) (t = 1, 2, ...); ``"paper"`` only, not with
+        ``beta1_decay``.
+    step : {"constant", "inv_sqrt"} or None, default None
+        alpha_t = lr or lr / sqrt(t); None means "inv_sqrt" for ``"paper"``, else "constant".
+    bounds : (float, float) or None, default None
+        The box F = [lo, hi]^d onto which each step projects (lo < hi), or None for R^d.
+    foreach, fused : bool or None, default None
+        The code path: ``torch._foreach_*`` kernels (the default), or one compiled kernel
+        per tensor (``fused=True``); not both True.
+
+    Raises
+    ------
+    TypeError
+        If a hyperparameter has the wrong type (the message names it).
+    ValueError
+        If a hyperparameter is out of its range (the message names it, its value and the range).
+
+    Examples
+    --------
+    Algorithm 2 on F = [-1, 1]: m_1 = (1 - beta1) g_1 = 0.2, vhat_1 = (1 - beta2) g_1^2 = 0.004,
+    so the first step is lr * 0.2 / sqrt(0.004):
+
+    >>> import torch
+    >>> x = torch.zeros(1, requires_grad=True)
+    >>> optimizer = AMSGrad([x], lr=0.1, betas=(0.9, 0.999), variant="paper", bounds=(-1.0, 1.0))
+    >>> x.grad = torch.tensor([2.0])
+    >>> optimizer.step()
+    >>> round(x.item(), 4)
+    -0.3162
     """
 
     def __init__(
@@ -345,6 +568,46 @@ class AdamNC(GenericAdaptive):
     ``beta1`` and ``beta2`` are constants or schedules ``t -> value``.  The defaults are
     those of Corollary 2: beta1_t = 0.9 * 0.99^(t-1) and beta2_t = 1 - 1/t, which makes
     v_t the running mean of g_i^2, i.e. Adagrad's psi with momentum on phi.
+
+    Parameters
+    ----------
+    params : iterable of torch.Tensor or of dict
+        The parameters to optimise, or parameter groups (dicts with ``"params"`` and
+        per-group hyperparameters), as for any ``torch.optim.Optimizer``.
+    lr : float, default 1e-3
+        The step size alpha (alpha_t = lr / sqrt(t) with ``step="inv_sqrt"``); finite, >= 0.
+    beta1 : float or callable or None, default None
+        beta1_t: a constant in [0, 1) or a schedule t -> beta1_t; None means 0.9 * 0.99^(t-1).
+    beta2 : float or callable or None, default None
+        beta2_t: a constant in [0, 1) or a schedule t -> beta2_t; None means 1 - 1/t.
+    eps : float, default 0.0
+        Added to sqrt(v_t) in the denominator; finite, >= 0.
+    step : {"constant", "inv_sqrt"}, default "inv_sqrt"
+        alpha_t = lr, or alpha_t = lr / sqrt(t) as in the paper's analysis.
+    bounds : (float, float) or None, default None
+        The box F = [lo, hi]^d onto which each step projects (lo < hi), or None for R^d.
+    foreach, fused : bool or None, default None
+        The code path: ``torch._foreach_*`` kernels (the default), or one compiled kernel
+        per tensor (``fused=True``); not both True.
+
+    Raises
+    ------
+    TypeError
+        If a hyperparameter has the wrong type (the message names it).
+    ValueError
+        If a hyperparameter is out of its range (the message names it, its value and the range).
+
+    Examples
+    --------
+    With the defaults beta2_1 = 0, so v_1 = g_1^2, and m_1 = 0.1 g_1: the first step is 0.1 lr:
+
+    >>> import torch
+    >>> x = torch.zeros(1, requires_grad=True)
+    >>> optimizer = AdamNC([x], lr=1.0)
+    >>> x.grad = torch.tensor([2.0])
+    >>> optimizer.step()
+    >>> round(x.item(), 6)
+    -0.1
     """
 
     def __init__(
@@ -397,6 +660,49 @@ class AdamX(GenericAdaptive):
     schedule ``t -> beta1_t`` given as ``beta1_schedule``; with neither, beta1_decay = 0.99
     (the geometric schedule of Corollary 1, as :class:`AdamNC` uses).  With beta1_decay = 1
     (a constant beta1) AdamX is ``AMSGrad(variant="paper")``.
+
+    Parameters
+    ----------
+    params : iterable of torch.Tensor or of dict
+        The parameters to optimise, or parameter groups (dicts with ``"params"`` and
+        per-group hyperparameters), as for any ``torch.optim.Optimizer``.
+    lr : float, default 1e-3
+        The step size alpha (alpha_t = lr / sqrt(t) with ``step="inv_sqrt"``); finite, >= 0.
+    betas : (float, float), default (0.9, 0.999)
+        (beta1, beta2), each in [0, 1).
+    eps : float, default 0.0
+        Added to sqrt(vhat_t) in the denominator; finite, >= 0.
+    beta1_decay : float or None, default None
+        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1); None means 0.99 unless
+        ``beta1_schedule`` is given.
+    beta1_schedule : callable or None, default None
+        Any schedule t -> beta1_t in [0, 1) (t = 1, 2, ...), not with ``beta1_decay``.
+    step : {"constant", "inv_sqrt"}, default "inv_sqrt"
+        alpha_t = lr, or alpha_t = lr / sqrt(t) as in the paper's analysis.
+    bounds : (float, float) or None, default None
+        The box F = [lo, hi]^d onto which each step projects (lo < hi), or None for R^d.
+    foreach, fused : bool or None, default None
+        The code path: ``torch._foreach_*`` kernels (the default), or one compiled kernel
+        per tensor (``fused=True``); not both True.
+
+    Raises
+    ------
+    TypeError
+        If a hyperparameter has the wrong type (the message names it).
+    ValueError
+        If a hyperparameter is out of its range (the message names it, its value and the range).
+
+    Examples
+    --------
+    At t = 1, vhat_1 = v_1: the first step is AMSGrad's (``variant="paper"``):
+
+    >>> import torch
+    >>> x = torch.zeros(1, requires_grad=True)
+    >>> optimizer = AdamX([x], lr=0.1, betas=(0.9, 0.999))
+    >>> x.grad = torch.tensor([2.0])
+    >>> optimizer.step()
+    >>> round(x.item(), 4)
+    -0.3162
     """
 
     def __init__(

@@ -90,6 +90,38 @@ def beta1_schedule(
     """beta1_1 .. beta1_T: beta1 * beta1_decay^(t-1), or the given array, or constant beta1.
 
     Theorem 4 asks 0 <= beta1_t <= beta1 = beta1_1; a schedule that breaks this is refused.
+
+    Parameters
+    ----------
+    T : int
+        The number of steps, >= 1.
+    beta1 : float
+        beta1 = beta1_1, in [0, 1).
+    beta1_decay : float or None, default None
+        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1) (Corollary 1).
+    beta1_t : array of shape (T,) or None, default None
+        The schedule itself, with beta1_t[0] = beta1 and 0 <= beta1_t <= beta1; not with
+        ``beta1_decay``.
+
+    Returns
+    -------
+    numpy.ndarray
+        beta1_1 .. beta1_T, shape (T,).
+
+    Raises
+    ------
+    TypeError
+        If ``beta1`` or ``beta1_decay`` is not a real number.
+    ValueError
+        If a value is out of its range, both schedules are given, or ``beta1_t`` breaks
+        Theorem 4's condition.
+
+    Examples
+    --------
+    >>> beta1_schedule(3, 0.9, beta1_decay=0.5)
+    array([0.9  , 0.45 , 0.225])
+    >>> beta1_schedule(2, 0.9)
+    array([0.9, 0.9])
     """
     beta1 = _real("beta1", beta1, low=0.0, high=1.0, low_open=False, high_open=True)
     if beta1_decay is not None and beta1_t is not None:
@@ -115,6 +147,32 @@ def amsgrad_vhat(grads, beta2: float) -> np.ndarray:
     """vhat_t = max(vhat_{t-1}, v_t), v_t = beta2 v_{t-1} + (1 - beta2) g_t^2, v_0 = vhat_0 = 0.
 
     Algorithm 2's second moment, for t = 1 .. T along the last axis; shape of ``grads``.
+
+    Parameters
+    ----------
+    grads : array of shape (T,) or (d, T)
+        Finite real gradients g_1 .. g_T (coordinates as rows), T >= 1.
+    beta2 : float
+        In [0, 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        vhat_1 .. vhat_T, the shape of ``grads``.
+
+    Raises
+    ------
+    TypeError
+        If ``grads`` does not hold real numbers or ``beta2`` is not a real number.
+    ValueError
+        If ``grads`` has another shape or non-finite entries, or ``beta2`` is outside [0, 1).
+
+    Examples
+    --------
+    The maximum keeps v_1 = 0.5 at t = 2, where v_2 = 0.25:
+
+    >>> amsgrad_vhat([1.0, 0.0, 2.0], beta2=0.5)
+    array([0.5  , 0.5  , 2.125])
     """
     beta2 = _real("beta2", beta2, low=0.0, high=1.0, low_open=False, high_open=True)
     g = _grads(grads)
@@ -125,7 +183,23 @@ def amsgrad_vhat(grads, beta2: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BoundTerms:
-    """The three terms of Theorem 4's right-hand side at the horizons ``T`` (each shape (k,))."""
+    """The three terms of Theorem 4's right-hand side at the horizons ``T`` (each shape (k,)).
+
+    Returned by :func:`theorem4_bound`; ``total`` is their sum.
+
+    Parameters
+    ----------
+    T : numpy.ndarray
+        The horizons (ints >= 1).
+    first, middle, third : numpy.ndarray
+        The terms at each horizon (see the module docstring), each >= 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> BoundTerms(T=np.array([1]), first=np.array([1.0]), middle=np.array([2.0]), third=np.array([3.0])).total
+    array([6.])
+    """
 
     T: np.ndarray
     first: np.ndarray
@@ -168,11 +242,14 @@ def theorem4_bound(
     ----------
     grads : array (T,) or (d, T)
         The gradients g_1 .. g_T the run saw (coordinates as rows).
-    alpha, beta1, beta2 : the run's hyperparameters; alpha_t = alpha / sqrt(t), beta1 =
-    beta1_1.
-    diameter : D_inf, the sup-norm diameter of the feasible set (``hi - lo`` for a box).
-    beta1_decay, beta1_t : the schedule beta1_t = beta1 * beta1_decay^(t-1), or an array
-        (T,); neither means a constant beta1.
+    alpha, beta1, beta2 : float
+        The run's hyperparameters: alpha_t = alpha / sqrt(t) (alpha > 0), beta1 = beta1_1
+        in [0, 1), beta2 in (0, 1), with gamma = beta1 / sqrt(beta2) < 1.
+    diameter : float
+        D_inf >= 0, the sup-norm diameter of the feasible set (``hi - lo`` for a box).
+    beta1_decay, beta1_t : float or array of shape (T,), optional
+        The schedule beta1_t = beta1 * beta1_decay^(t-1), or the array itself (see
+        :func:`beta1_schedule`); neither means a constant beta1.
     vhat : array like ``grads``, optional
         The run's own vhat_t (e.g. read from an optimizer); computed from ``grads`` with
         Algorithm 2's recurrence when omitted.
@@ -180,6 +257,26 @@ def theorem4_bound(
         The horizons T at which to evaluate the bound; all of 1 .. T by default.
     version : "iclr" | "arxiv"
         The coefficient of the middle term (see the module docstring).
+
+    Returns
+    -------
+    BoundTerms
+        The horizons and the three terms at each.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (the message names it).
+    ValueError
+        If a value is out of its range: alpha > 0, beta1 in [0, 1), beta2 in (0, 1),
+        gamma = beta1 / sqrt(beta2) < 1, diameter >= 0, horizons in [1, T].
+
+    Examples
+    --------
+    >>> terms = theorem4_bound([1.0, -1.0, 1.0, -1.0], alpha=0.5, beta1=0.5, beta2=0.9,
+    ...                        diameter=2.0, horizons=[4])
+    >>> terms.T, terms.total.round(3)
+    (array([4]), array([72.109]))
     """
     g = _grads(grads)
     T = g.shape[1]
@@ -245,6 +342,45 @@ def corollary1_middle(
     sqrt(vhat_{t,i}) <= G_inf and sum_t lambda^(t-1) sqrt(t) <= 1 / (1 - lambda)^2 give
     d beta1 D^2 G / (2 alpha (1 - beta1) (1 - lambda)^2) for the ICLR coefficient.  The paper
     prints it without the factor d / alpha (``printed=True`` returns that form).
+
+    Parameters
+    ----------
+    alpha : float
+        alpha of alpha_t = alpha / sqrt(t), > 0.
+    beta1 : float
+        In [0, 1).
+    beta1_decay : float
+        lambda, in [0, 1).
+    diameter : float
+        D_inf, >= 0.
+    grad_bound : float
+        G_inf >= 0, a bound on the absolute value of every gradient entry g_{t,i}.
+    d : int, default 1
+        The dimension, >= 1.
+    printed : bool, default False
+        Return the form the paper prints (without d / alpha).
+    version : {"iclr", "arxiv"}, default "iclr"
+        The coefficient of the middle term.
+
+    Returns
+    -------
+    float
+        The bound on the middle term.
+
+    Raises
+    ------
+    TypeError
+        If a number is not a real number.
+    ValueError
+        If a value is out of its range, or ``version`` is unknown.
+
+    Examples
+    --------
+    >>> round(corollary1_middle(alpha=0.5, beta1=0.9, beta1_decay=0.9, diameter=2.0, grad_bound=1.0), 6)
+    3600.0
+    >>> round(corollary1_middle(alpha=0.5, beta1=0.9, beta1_decay=0.9, diameter=2.0, grad_bound=1.0,
+    ...                         printed=True), 6)
+    1800.0
     """
     alpha = _real("alpha", alpha, low=0.0, high=math.inf, low_open=True, high_open=True)
     beta1 = _real("beta1", beta1, low=0.0, high=1.0, low_open=False, high_open=True)
@@ -274,6 +410,32 @@ def telescoping_weights(vhat, *, alpha: float, beta1_t) -> np.ndarray:
     The published proof of Theorem 4 telescopes sum_t c_t ((x_t - x*)^2 - (x_{t+1} - x*)^2)
     as if c_t never decreased; AMSGrad's max only makes sqrt(vhat_t) / alpha_t non-decreasing.
     ``vhat`` has shape (T,) or (d, T); ``beta1_t`` shape (T,).
+
+    Parameters
+    ----------
+    vhat : array of shape (T,) or (d, T)
+        vhat_1 .. vhat_T, finite and >= 0.
+    alpha : float
+        alpha of alpha_t = alpha / sqrt(t), > 0.
+    beta1_t : array of shape (T,)
+        beta1_1 .. beta1_T, each in [0, 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        c_1 .. c_T, the shape of ``vhat``.
+
+    Raises
+    ------
+    TypeError
+        If ``alpha`` is not a real number.
+    ValueError
+        If an array has the wrong shape or values out of range, or ``alpha`` <= 0.
+
+    Examples
+    --------
+    >>> telescoping_weights([1.0, 1.0, 4.0], alpha=1.0, beta1_t=[0.5, 0.5, 0.5]).round(4)
+    array([2.    , 2.8284, 6.9282])
     """
     alpha = _real("alpha", alpha, low=0.0, high=math.inf, low_open=True, high_open=True)
     vh = np.asarray(vhat, dtype=np.float64)

@@ -170,7 +170,9 @@ class BoundedLearningRate(_Wrapper):
             1.0 + 1.0 / (self.gamma * t)
         )
 
-    def apply_foreach(self, grads, states, ctx):
+    root_positive = True  # lr / eta_t with eta_t <= eta_u(t) finite and lr > 0
+
+    def root_foreach(self, grads, states, ctx):
         vs, divisor = self.inner.apply_foreach(grads, states, ctx)
         t, lr = ctx.t, ctx.lr
         scale = lr
@@ -182,14 +184,16 @@ class BoundedLearningRate(_Wrapper):
         if self.eps:
             torch._foreach_add_(denom, self.eps)
         low, high = self.bounds(t, lr)
-        rates = [
-            torch.full_like(d, scale).div_(d) for d in denom
-        ]  # scale / 0 = inf: clipped to eta_u(t)
-        torch._foreach_clamp_min_(rates, low)
-        torch._foreach_clamp_max_(rates, high)
+        # scale / 0 = inf: clipped to eta_u(t)
+        scale = torch.tensor(scale, dtype=denom[0].dtype, device=denom[0].device)
         sqrt_vs = [s[self.buffer] for s in states]
-        for sqrt_v, rate in zip(sqrt_vs, rates):
+        for sqrt_v, d in zip(sqrt_vs, denom):
+            rate = torch.div(scale, d, out=d).clamp_(low, high)
             torch.reciprocal(rate, out=sqrt_v).mul_(lr)
+        return sqrt_vs
+
+    def apply_foreach(self, grads, states, ctx):
+        sqrt_vs = self.root_foreach(grads, states, ctx)
         return torch._foreach_mul(sqrt_vs, sqrt_vs), 1.0
 
     def current(self, state, t):
@@ -232,23 +236,39 @@ class Rectified(_Wrapper):
         ) ** 0.5
         return r * correction**0.5
 
-    def _second_moment(self, vs: list[Tensor], t: int) -> list[Tensor]:
+    def _root(self, vs: list[Tensor], t: int) -> list[Tensor] | None:
         factor = self.rectification(t)
         if factor is None:
-            return [torch.ones_like(v) for v in vs]
+            return None
         denom = torch._foreach_sqrt(vs)
         if self.eps:
             torch._foreach_add_(denom, self.eps)
         torch._foreach_div_(denom, factor)
+        return denom
+
+    def _second_moment(self, vs: list[Tensor], t: int) -> list[Tensor]:
+        denom = self._root(vs, t)
+        if denom is None:
+            return [torch.ones_like(v) for v in vs]
         return torch._foreach_mul(denom, denom)
 
-    def apply_foreach(self, grads, states, ctx):
+    def _raw_average(self, grads, states, ctx) -> list[Tensor]:
         vs, divisor = self.inner.apply_foreach(grads, states, ctx)
         if divisor != 1.0:
             raise TypeError(
                 f"Rectified needs the raw moving average of g^2 inside, got {self.inner!r}"
             )
-        return self._second_moment(vs, ctx.t), 1.0
+        return vs
+
+    def root_foreach(self, grads, states, ctx):
+        return self._root(self._raw_average(grads, states, ctx), ctx.t)
+
+    @property
+    def root_positive(self) -> bool:
+        return self.eps > 0
+
+    def apply_foreach(self, grads, states, ctx):
+        return self._second_moment(self._raw_average(grads, states, ctx), ctx.t), 1.0
 
     def current(self, state, t):
         v, _ = self.inner.current(state, t)
@@ -323,6 +343,9 @@ class DecoupledWeightDecay(Transform):
         return torch._foreach_add(
             directions, params, alpha=self.weight_decay * ctx.m_divisor
         )
+
+    def param_weight(self, ctx):
+        return self.weight_decay * ctx.m_divisor
 
     def __repr__(self) -> str:
         return f"DecoupledWeightDecay(weight_decay={self.weight_decay!r})"

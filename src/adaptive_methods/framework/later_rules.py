@@ -49,6 +49,12 @@ def _constant_beta(beta, name: str) -> float:
     return check_beta(beta, name)
 
 
+def _as_tensor(number, like: Tensor) -> Tensor:
+    """A number as a 0-d tensor (a 0-d tensor as it is): number / tensor as one division,
+    where Python's number / tensor multiplies by the reciprocal."""
+    return number if isinstance(number, Tensor) else torch.tensor(number, dtype=like.dtype, device=like.device)
+
+
 class SignControlledSquares(MomentRule):
     """Yogi's psi: v_t = v_{t-1} - (1 - beta2) sign(v_{t-1} - g_t^2) g_t^2, v_0 = 0.
 
@@ -63,6 +69,14 @@ class SignControlledSquares(MomentRule):
     def __init__(self, beta: float, buffer: str = "exp_avg_sq"):
         self.beta = _constant_beta(beta, "beta2")
         self.buffers = (buffer,)
+
+    def coefficients(self, ctx):
+        return (1.0 - self.beta,)
+
+    def update(self, grad, state, coef, ctx):
+        (one_minus_beta,) = coef
+        v, square = state[self.buffers[0]], grad * grad
+        return v.sub_((v - square).sign_() * square * one_minus_beta)
 
     def apply_foreach(self, grads, states, ctx):
         vs = [s[self.buffers[0]] for s in states]
@@ -87,6 +101,18 @@ class BeliefSquares(MomentRule):
         self.beta = _constant_beta(beta, "beta2")
         self.eps = check_eps(eps)
         self.buffers = (buffer,)
+
+    def coefficients(self, ctx):
+        return (self.beta, 1.0 - self.beta)
+
+    def update(self, grad, state, coef, ctx):
+        beta, one_minus_beta = coef
+        m = ctx.phi.current(state, ctx.t)[0]
+        if m is None:
+            raise TypeError(f"BeliefSquares needs a first moment that is stored (a moving average), got {ctx.phi!r}")
+        residual = grad - m
+        s = state[self.buffers[0]].mul_(beta).addcmul_(residual, residual * one_minus_beta)
+        return s.add_(self.eps) if self.eps else s
 
     def apply_foreach(self, grads, states, ctx):
         ms = [ctx.phi.current(s, ctx.t)[0] for s in states]
@@ -170,6 +196,27 @@ class BoundedLearningRate(_Wrapper):
             1.0 + 1.0 / (self.gamma * t)
         )
 
+    @property
+    def compilable(self):
+        return self.inner.compilable
+
+    def coefficients(self, ctx):
+        t, lr = ctx.t, ctx.lr
+        scale = lr
+        if self.bias_correction:
+            scale = lr * math.sqrt(1.0 - self.beta**t) / (1.0 - self.beta1**t)
+        return (*self.inner.coefficients(ctx), scale, *self.bounds(t, lr), lr)
+
+    def update(self, grad, state, coef, ctx):
+        *inner, scale, low, high, lr = coef
+        denom = self.inner.update(grad, state, tuple(inner), ctx).sqrt()
+        if self.eps:
+            denom = denom + self.eps
+        rate = torch.div(_as_tensor(scale, denom), denom).clamp_(low, high)
+        sqrt_v = state[self.buffer]
+        sqrt_v.copy_(torch.div(_as_tensor(lr, denom), rate))
+        return sqrt_v * sqrt_v
+
     root_positive = True  # lr / eta_t with eta_t <= eta_u(t) finite and lr > 0
 
     def root_foreach(self, grads, states, ctx):
@@ -185,11 +232,10 @@ class BoundedLearningRate(_Wrapper):
             torch._foreach_add_(denom, self.eps)
         low, high = self.bounds(t, lr)
         # scale / 0 = inf: clipped to eta_u(t)
-        scale = torch.tensor(scale, dtype=denom[0].dtype, device=denom[0].device)
+        scale, lr = (torch.tensor(x, dtype=denom[0].dtype, device=denom[0].device) for x in (scale, lr))
         sqrt_vs = [s[self.buffer] for s in states]
         for sqrt_v, d in zip(sqrt_vs, denom):
-            rate = torch.div(scale, d, out=d).clamp_(low, high)
-            torch.reciprocal(rate, out=sqrt_v).mul_(lr)
+            torch.div(lr, torch.div(scale, d, out=d).clamp_(low, high), out=sqrt_v)
         return sqrt_vs
 
     def apply_foreach(self, grads, states, ctx):
@@ -235,6 +281,24 @@ class Rectified(_Wrapper):
             / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
         ) ** 0.5
         return r * correction**0.5
+
+    @property
+    def compilable(self):
+        return self.inner.compilable
+
+    def coefficients(self, ctx):
+        factor = self.rectification(ctx.t)
+        # (1, factor) once the rectification is defined, (0, 1) while V_t = I
+        return (*self.inner.coefficients(ctx), 0.0 if factor is None else 1.0, factor or 1.0)
+
+    def update(self, grad, state, coef, ctx):
+        *inner, adaptive, factor = coef
+        root = self.inner.update(grad, state, tuple(inner), ctx).sqrt()
+        if self.eps:
+            root = root + self.eps
+        root = root / factor
+        # adaptive is 1 or 0: V_t or I, exactly, without a branch the compiler would guard on
+        return root * root * adaptive + (1.0 - adaptive)
 
     def _root(self, vs: list[Tensor], t: int) -> list[Tensor] | None:
         factor = self.rectification(t)
@@ -310,6 +374,14 @@ class NesterovMomentum(MomentRule):
             1.0 - self.product(t) * mu_next
         )
 
+    def coefficients(self, ctx):
+        return (1.0 - self.beta, *self.weights(ctx.t))
+
+    def update(self, grad, state, coef, ctx):
+        one_minus_beta, of_gradient, of_momentum = coef
+        m = state[self.buffers[0]].lerp_(grad, one_minus_beta)
+        return m * of_momentum + grad * of_gradient
+
     def apply_foreach(self, grads, states, ctx):
         ms = [s[self.buffers[0]] for s in states]
         torch._foreach_lerp_(ms, grads, 1.0 - self.beta)
@@ -338,6 +410,13 @@ class DecoupledWeightDecay(Transform):
         # the foreach path divides the whole direction by m's divisor after this
         # transform
         return direction.add(param, alpha=self.weight_decay * ctx.m_divisor)
+
+    def coefficients(self, ctx):
+        return (self.weight_decay * ctx.m_divisor,)
+
+    def update(self, direction, param, state, coef, ctx):
+        (weight_decay,) = coef
+        return direction + param * weight_decay
 
     def apply_foreach(self, directions, params, states, ctx):
         return torch._foreach_add(

@@ -2,10 +2,11 @@
 
 The step of every composition is the same short function of its rules' tensor arithmetic
 (:meth:`MomentRule.update`): first moment, second moment, preconditioning, transforms,
-alpha_t, projection.  ``torch.compile`` turns it into one fused kernel per tensor, so that
-paper AMSGrad, AdamNC, AdamX or a later method run as fast as torch's hand-written fused
-Adam.  The per-step numbers (beta_t, bias corrections, alpha_t) enter as 0-d tensors, so
-the step compiles once, not once per t.
+alpha_t, projection.  ``torch.compile`` turns it into one fused kernel over all tensors of
+a group (one pass over each tensor's memory), so that paper AMSGrad, AdamNC, AdamX or a
+later method run as fast as torch's hand-written fused Adam.  The per-step numbers
+(beta_t, bias corrections, alpha_t) enter as one tensor, so the step compiles once, not
+once per t.
 
 The first compilation takes seconds; Inductor keeps its compiled kernels in its on-disk
 cache (``TORCHINDUCTOR_CACHE_DIR``), so a later process only traces the step again.  Where

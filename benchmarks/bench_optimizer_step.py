@@ -80,13 +80,15 @@ def torch_default_path(device: str) -> str:
     return "torch_foreach" if device.startswith("cuda") else "torch_forloop"
 
 
-def candidates(name: str, shapes, device):
+def candidates(name: str, shapes, device, fused: bool = True):
     """(label, optimizer) for each path of ours and of torch's counterpart, after one step
     each; the first compiled step's time; and why a path is missing."""
     info = METHODS[name]
     counterpart, torch_cls, torch_kwargs = TORCH_COUNTERPART.get(name, CLOSEST)
     lr, out, first, missing = 1e-3, [], float("nan"), []
     for label, flags in OURS:
+        if flags.get("fused") and not fused:
+            continue
         opt = info.cls(make_params(shapes, device), lr, **flags)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -101,6 +103,8 @@ def candidates(name: str, shapes, device):
             first = elapsed
         out.append((label, opt))
     for label, flags in TORCHS:
+        if flags.get("fused") and not fused:
+            continue
         try:
             opt = torch_cls(make_params(shapes, device), lr, **torch_kwargs, **flags)
             opt.step()
@@ -111,8 +115,8 @@ def candidates(name: str, shapes, device):
     return counterpart, out, first, missing
 
 
-def bench(name: str, shapes, steps: int, device: str):
-    counterpart, paths, first, missing = candidates(name, shapes, device)
+def bench(name: str, shapes, steps: int, device: str, fused: bool = True):
+    counterpart, paths, first, missing = candidates(name, shapes, device, fused)
     times = {label: [] for label, _ in paths}
     for i in range(steps + 5):
         order = paths[i % len(paths):] + paths[: i % len(paths)]
@@ -142,6 +146,8 @@ def main():
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--shapes", choices=("cifarnet", "small"), default="cifarnet")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated registered names")
+    parser.add_argument("--fused", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time the fused paths (--no-fused: skip them, and the first compilations)")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     args = parser.parse_args()
     if args.steps < 1:
@@ -160,7 +166,7 @@ def main():
           + f"{'def/tdef':>9}{'fus/tbest':>10}{'first_s':>8}")
     footnotes, memory = [], []
     for name in names:
-        counterpart, ms, state, first, missing = bench(name, shapes, args.steps, args.device)
+        counterpart, ms, state, first, missing = bench(name, shapes, args.steps, args.device, args.fused)
         default, fused = ratios(ms, args.device)
         print(f"{name:<10}{counterpart:<16}" + "".join(f"{ms[c]:>14.3f}" if c in ms else f"{'n/a':>14}" for c in COLUMNS)
               + f"{default:>9.3f}{fused:>10.3f}{first:>8.2f}", flush=True)

@@ -89,7 +89,7 @@ test: book pdf
 	$(BIN)/python -m pytest
 
 benchmarks: setup
-	$(BIN)/python benchmarks/bench_optimizer_step.py
+	$(BIN)/python benchmarks/bench_optimizer_step.py --steps 50
 	$(BIN)/python benchmarks/bench_simulator.py
 	$(BIN)/python benchmarks/bench_explorer.py
 	$(BIN)/python benchmarks/bench_batched_grid.py

@@ -7,12 +7,15 @@ random tensors, so only the optimizer is timed.  All paths of one method are tim
 one loop, in rotating order (interleaved, so drift of the machine hits all alike); rows
 report medians in milliseconds and the ratios of ours to torch's default and fastest.
 
-Methods torch.optim does not have (the paper's AMSGrad, AdamNC, AdamX) are compared with
-``torch.optim.Adam(amsgrad=True)``, the closest thing a user could pick.  ``first_s`` is
+Each method is compared with the torch.optim class a user would pick instead: its own
+counterpart (SGD, Adagrad, RMSprop, Adam, Adam(amsgrad=True), RAdam, NAdam, AdamW) or,
+for a method torch.optim does not have, ``torch.optim.Adam(amsgrad=True)``, the closest;
+the row names the class.  Ours runs its default (on the CPU and CUDA the foreach path),
+``foreach=True`` and ``fused=True`` (compiled); torch its for-loop, foreach and fused paths.  ``first_s`` is
 the first compiled step in this process (tracing plus, on a cold Inductor cache, the C++
 build; a warm cache skips the build).
 
-    python benchmarks/bench_optimizer_step.py [--steps 100] [--device cpu|cuda] [--shapes cifarnet|small]
+    python benchmarks/bench_optimizer_step.py [--steps 100] [--device cpu|cuda] [--shapes cifarnet|small] [--threads N]
 """
 
 from __future__ import annotations
@@ -36,16 +39,22 @@ CIFARNET_SHAPES = [
 ]
 SMALL_SHAPES = [(32, 32), (32,)] * 100
 
-# ours (constructor keyword arguments) -> the torch.optim class and arguments it equals,
-# or the closest one a user would pick (marked by "~")
+# the torch.optim class a user would pick instead of ours: its own counterpart where
+# torch.optim has the method, else the closest one, Adam(amsgrad=True)
 TORCH_COUNTERPART = {
-    "sgd": ("", torch.optim.SGD, {}),
-    "adagrad": ("", torch.optim.Adagrad, {}),
-    "rmsprop": ("", torch.optim.RMSprop, {}),
-    "adam": ("", torch.optim.Adam, {}),
-    "amsgrad": ("", torch.optim.Adam, {"amsgrad": True}),
+    "sgd": ("SGD", torch.optim.SGD, {}),
+    "adagrad": ("Adagrad", torch.optim.Adagrad, {}),
+    "rmsprop": ("RMSprop", torch.optim.RMSprop, {}),
+    "adam": ("Adam", torch.optim.Adam, {}),
+    "amsgrad": ("Adam(amsgrad)", torch.optim.Adam, {"amsgrad": True}),
+    "radam": ("RAdam", torch.optim.RAdam, {}),
+    "nadam": ("NAdam", torch.optim.NAdam, {}),
+    "adamw": ("AdamW", torch.optim.AdamW, {}),
 }
-CLOSEST = ("~", torch.optim.Adam, {"amsgrad": True})
+CLOSEST = ("~Adam(amsgrad)", torch.optim.Adam, {"amsgrad": True})
+OURS = (("ours_default", {}), ("ours_foreach", {"foreach": True}), ("ours_fused", {"fused": True}))
+TORCHS = (("torch_forloop", {"foreach": False}), ("torch_foreach", {"foreach": True}), ("torch_fused", {"fused": True}))
+COLUMNS = tuple(label for label, _ in OURS + TORCHS)
 
 
 def make_params(shapes, device):
@@ -66,49 +75,69 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def candidates(name: str, shapes, device):
-    """(label, optimizer) for each path of ours and of torch's counterpart."""
+def torch_default_path(device: str) -> str:
+    """What torch.optim runs without flags: the for-loop on the CPU, foreach on CUDA."""
+    return "torch_foreach" if device.startswith("cuda") else "torch_forloop"
+
+
+def candidates(name: str, shapes, device, fused: bool = True):
+    """(label, optimizer) for each path of ours and of torch's counterpart, after one step
+    each; the first compiled step's time; and why a path is missing."""
     info = METHODS[name]
-    mark, torch_cls, torch_kwargs = TORCH_COUNTERPART.get(name, CLOSEST)
-    lr = 1e-3
-    out = [("ours_default", info.cls(make_params(shapes, device), lr))]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fused = info.cls(make_params(shapes, device), lr, fused=True)
-        t0 = time.perf_counter()
-        fused.step()
-        sync(device)
-        first = time.perf_counter() - t0
-    if fused.param_groups[0]["fused"]:
-        out.append(("ours_fused", fused))
-    else:
-        print(f"# {name}: fused path unavailable: {caught[-1].message if caught else 'unknown'}")
-    for path, flags in (("torch_forloop", dict(foreach=False)), ("torch_foreach", dict(foreach=True)),
-                        ("torch_fused", dict(fused=True))):
+    counterpart, torch_cls, torch_kwargs = TORCH_COUNTERPART.get(name, CLOSEST)
+    lr, out, first, missing = 1e-3, [], float("nan"), []
+    for label, flags in OURS:
+        if flags.get("fused") and not fused:
+            continue
+        opt = info.cls(make_params(shapes, device), lr, **flags)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t0 = time.perf_counter()
+            opt.step()
+            sync(device)
+            elapsed = time.perf_counter() - t0
+        if flags.get("fused"):
+            if not opt.param_groups[0]["fused"]:
+                missing.append(f"{label}: {caught[-1].message if caught else 'fell back'}")
+                continue
+            first = elapsed
+        out.append((label, opt))
+    for label, flags in TORCHS:
+        if flags.get("fused") and not fused:
+            continue
         try:
             opt = torch_cls(make_params(shapes, device), lr, **torch_kwargs, **flags)
             opt.step()
-        except (RuntimeError, TypeError, ValueError):
+        except (RuntimeError, TypeError, ValueError) as exc:
+            missing.append(f"{label}: {type(exc).__name__}: {str(exc).splitlines()[0][:100]}")
             continue  # torch has no such path for this class on this device
-        out.append((path, opt))
-    return mark, out, first
+        out.append((label, opt))
+    return counterpart, out, first, missing
 
 
-def bench(name: str, shapes, steps: int, device: str):
-    mark, paths, first = candidates(name, shapes, device)
+def bench(name: str, shapes, steps: int, device: str, fused: bool = True):
+    counterpart, paths, first, missing = candidates(name, shapes, device, fused)
     times = {label: [] for label, _ in paths}
-    for i in range(steps + 10):
+    for i in range(steps + 5):
         order = paths[i % len(paths):] + paths[: i % len(paths)]
         for label, opt in order:
             sync(device)
             t0 = time.perf_counter()
             opt.step()
             sync(device)
-            if i >= 10:
+            if i >= 5:
                 times[label].append(time.perf_counter() - t0)
     medians = {k: statistics.median(v) * 1e3 for k, v in times.items()}
     state = {k: state_bytes(opt) for k, opt in paths}
-    return mark, medians, state, first
+    return counterpart, medians, state, first, missing
+
+
+def ratios(ms: dict, device: str) -> tuple[float, float]:
+    """ours_default / torch's default, and ours_fused / torch's fastest path."""
+    nan = float("nan")
+    default = ms["ours_default"] / ms[torch_default_path(device)]
+    fastest = min((ms[k] for k in ("torch_fused", "torch_foreach", "torch_forloop") if k in ms), default=nan)
+    return default, ms.get("ours_fused", nan) / fastest
 
 
 def main():
@@ -117,6 +146,8 @@ def main():
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--shapes", choices=("cifarnet", "small"), default="cifarnet")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated registered names")
+    parser.add_argument("--fused", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time the fused paths (--no-fused: skip them, and the first compilations)")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     args = parser.parse_args()
     if args.steps < 1:
@@ -131,21 +162,25 @@ def main():
     device_name = torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor() or platform.machine()
     print(f"# torch {torch.__version__}, {args.device} ({device_name}), {torch.get_num_threads()} threads, "
           f"{args.shapes} shapes, median ms of {args.steps} interleaved steps")
-    cols = ("ours_default", "ours_fused", "torch_forloop", "torch_foreach", "torch_fused")
-    print(f"{'method':<10}" + "".join(f"{c:>14}" for c in cols)
-          + f"{'default/tdef':>14}{'fused/tfused':>14}{'first_s':>9}{'state_B':>11}{'torch_state_B':>14}")
+    print(f"{'method':<10}{'torch class':<16}" + "".join(f"{c:>14}" for c in COLUMNS)
+          + f"{'def/tdef':>9}{'fus/tbest':>10}{'first_s':>8}")
+    footnotes, memory = [], []
     for name in names:
-        mark, ms, state, first = bench(name, shapes, args.steps, args.device)
-        torch_default = ms.get("torch_foreach" if args.device.startswith("cuda") else "torch_forloop")
-        row = f"{mark + name:<10}" + "".join(f"{ms[c]:>14.3f}" if c in ms else f"{'n/a':>14}" for c in cols)
-        ratio_default = ms["ours_default"] / torch_default
-        fastest_torch = ms.get("torch_fused", ms.get("torch_foreach"))
-        ratio_fused = ms["ours_fused"] / fastest_torch if "ours_fused" in ms else float("nan")
-        torch_state = state.get("torch_foreach", state.get("torch_forloop", 0))
-        print(row + f"{ratio_default:>14.3f}{ratio_fused:>14.3f}{first:>9.2f}{state['ours_default']:>11d}{torch_state:>14d}")
-    print("# ~: torch.optim has no such method; compared with torch.optim.Adam(amsgrad=True).")
-    print("# fused/tfused: ours compiled against torch's fused path (its foreach path where it has none).")
-
+        counterpart, ms, state, first, missing = bench(name, shapes, args.steps, args.device, args.fused)
+        default, fused = ratios(ms, args.device)
+        print(f"{name:<10}{counterpart:<16}" + "".join(f"{ms[c]:>14.3f}" if c in ms else f"{'n/a':>14}" for c in COLUMNS)
+              + f"{default:>9.3f}{fused:>10.3f}{first:>8.2f}", flush=True)
+        memory.append(f"{name:<10}{counterpart:<16}" + "".join(f"{state[c]:>14d}" if c in state else f"{'n/a':>14}"
+                                                             for c in COLUMNS))
+        footnotes += [f"#   {name}: {why}" for why in missing]
+    print("# state bytes per path (moment buffers and step tensors):")
+    print(*memory, sep="\n")
+    print(f"# def/tdef: ours_default / {torch_default_path(args.device)} (torch's default here); "
+          "fus/tbest: ours_fused / torch's fastest path.")
+    print("# ~: torch.optim has no such method; compared with torch.optim.Adam(amsgrad=True), the closest one.")
+    print("# first_s: the first compiled step in this process (tracing, and the C++ build on a cold Inductor cache).")
+    if footnotes:
+        print("# paths that do not exist here:", *footnotes, sep="\n")
 
 if __name__ == "__main__":
     main()

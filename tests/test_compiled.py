@@ -6,7 +6,21 @@ from __future__ import annotations
 import pytest
 import torch
 
-from adaptive_methods import Adam, AdamX, AMSGrad, GenericAdaptive
+from adaptive_methods import (
+    SGD,
+    AdaBelief,
+    AdaBound,
+    Adam,
+    AdamNC,
+    AdamW,
+    AdamX,
+    AMSBound,
+    AMSGrad,
+    GenericAdaptive,
+    NAdam,
+    RAdam,
+    Yogi,
+)
 from adaptive_methods.framework import CompiledPathWarning, Identity, MomentRule, compiled
 
 from .conftest import flat, make_mlp, train
@@ -18,6 +32,17 @@ COMPOSITIONS = {
     "amsgrad-paper-decay-box": lambda p, **k: AMSGrad(p, 0.05, variant="paper", beta1_decay=0.95,
                                                        bounds=(-0.5, 0.5), **k),
     "adamx": lambda p, **k: AdamX(p, 0.05, (0.9, 0.99), **k),
+    "adamnc": lambda p, **k: AdamNC(p, 0.05, **k),
+    "sgd-inv-sqrt": lambda p, **k: SGD(p, 0.1, step="inv_sqrt", **k),
+    # the later methods, each with its own rule in the compiled step
+    "yogi": lambda p, **k: Yogi(p, 0.01, **k),
+    "adabound": lambda p, **k: AdaBound(p, 0.01, final_lr=0.05, **k),
+    "amsbound-paper": lambda p, **k: AMSBound(p, 0.05, form="paper", **k),
+    "adabelief": lambda p, **k: AdaBelief(p, 0.01, **k),
+    # beta2 = 0.9: V_t = I for the first steps, then the rectified rate
+    "radam": lambda p, **k: RAdam(p, 0.01, (0.9, 0.9), **k),
+    "nadam": lambda p, **k: NAdam(p, 0.01, **k),
+    "adamw": lambda p, **k: AdamW(p, 0.01, weight_decay=0.1, **k),
 }
 
 

@@ -2,10 +2,11 @@
 
 The step of every composition is the same short function of its rules' tensor arithmetic
 (:meth:`MomentRule.update`): first moment, second moment, preconditioning, transforms,
-alpha_t, projection.  ``torch.compile`` turns it into one fused kernel per tensor, so that
-paper AMSGrad, AdamNC, AdamX or a later method run as fast as torch's hand-written fused
-Adam.  The per-step numbers (beta_t, bias corrections, alpha_t) enter as 0-d tensors, so
-the step compiles once, not once per t.
+alpha_t, projection.  ``torch.compile`` turns it into one fused kernel over all tensors of
+a group (one pass over each tensor's memory), so that paper AMSGrad, AdamNC, AdamX or a
+later method run as fast as torch's hand-written fused Adam.  The per-step numbers
+(beta_t, bias corrections, alpha_t) enter as one tensor, so the step compiles once, not
+once per t.
 
 The first compilation takes seconds; Inductor keeps its compiled kernels in its on-disk
 cache (``TORCHINDUCTOR_CACHE_DIR``), so a later process only traces the step again.  Where
@@ -31,8 +32,18 @@ class CompiledPathWarning(UserWarning):
 
 
 def _composed_step(rules: Rules, eps: float, inside: bool, bounds, params: list[Tensor], grads: list[Tensor],
-                   buffers: list[dict], phi_coef: tuple, psi_coef: tuple, post_coef: tuple, alpha_t: Tensor) -> None:
-    """Algorithm 1 for a list of tensors, in tensor arithmetic only (what is compiled)."""
+                   buffers: list[dict], numbers: Tensor, sizes: tuple[int, ...]) -> None:
+    """Algorithm 1 for a list of tensors, in tensor arithmetic only (what is compiled).
+
+    ``numbers`` holds the rules' per-step coefficients one after the other (``sizes``
+    of them for phi, psi and each transform) and alpha_t last: one input tensor, whatever
+    the composition, so that a step's numbers cost one small copy and one guard."""
+    split, start = [], 0
+    for size in sizes:
+        split.append(tuple(numbers[start + k] for k in range(size)))
+        start += size
+    phi_coef, psi_coef, *post_coef = split
+    alpha_t = numbers[start]
     for p, g, state in zip(params, grads, buffers):
         ctx = StepContext(t=0, phi=rules.phi)
         ctx.m = rules.phi.update(g, state, phi_coef, ctx)
@@ -83,16 +94,13 @@ def step(group: dict, rules: Rules, params: list[Tensor], grads: list[Tensor], s
         ctx = StepContext(t=t, phi=rules.phi, lr=group["lr"])
         numbers = [rules.phi.coefficients(ctx), rules.psi.coefficients(ctx), *(tr.coefficients(ctx) for tr in rules.post)]
         flat = [x for coef in numbers for x in coef] + [group["lr"] * rules.alpha.factor(t)]
-        values = torch.tensor(flat, dtype=dtype, device=device).unbind()
-        split, start = [], 0
-        for coef in numbers:
-            split.append(tuple(values[start:start + len(coef)]))
-            start += len(coef)
+        values = torch.tensor(flat, dtype=dtype, device=device)
+        sizes = tuple(len(coef) for coef in numbers)
         ps = [params[i] for i in idx]
         buffers = [{k: states[i][k] for k in names} for i in idx]
         try:
             compiled_step_function()(rules, eps, inside, group["bounds"], ps, [grads[i] for i in idx], buffers,
-                                     split[0], split[1], tuple(split[2:]), values[-1])
+                                     values, sizes)
         except Exception as exc:  # a backend that cannot build here: no compiler, no device support
             if n:  # earlier buckets have stepped: falling back now would step them twice
                 raise

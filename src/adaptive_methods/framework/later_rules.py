@@ -49,6 +49,12 @@ def _constant_beta(beta, name: str) -> float:
     return check_beta(beta, name)
 
 
+def _as_tensor(number, like: Tensor) -> Tensor:
+    """A number as a 0-d tensor (a 0-d tensor as it is): number / tensor as one division,
+    where Python's number / tensor multiplies by the reciprocal."""
+    return number if isinstance(number, Tensor) else torch.tensor(number, dtype=like.dtype, device=like.device)
+
+
 class SignControlledSquares(MomentRule):
     """Yogi's psi: v_t = v_{t-1} - (1 - beta2) sign(v_{t-1} - g_t^2) g_t^2, v_0 = 0.
 
@@ -63,6 +69,14 @@ class SignControlledSquares(MomentRule):
     def __init__(self, beta: float, buffer: str = "exp_avg_sq"):
         self.beta = _constant_beta(beta, "beta2")
         self.buffers = (buffer,)
+
+    def coefficients(self, ctx):
+        return (1.0 - self.beta,)
+
+    def update(self, grad, state, coef, ctx):
+        (one_minus_beta,) = coef
+        v, square = state[self.buffers[0]], grad * grad
+        return v.sub_((v - square).sign_() * square * one_minus_beta)
 
     def apply_foreach(self, grads, states, ctx):
         vs = [s[self.buffers[0]] for s in states]
@@ -87,6 +101,18 @@ class BeliefSquares(MomentRule):
         self.beta = _constant_beta(beta, "beta2")
         self.eps = check_eps(eps)
         self.buffers = (buffer,)
+
+    def coefficients(self, ctx):
+        return (self.beta, 1.0 - self.beta)
+
+    def update(self, grad, state, coef, ctx):
+        beta, one_minus_beta = coef
+        m = ctx.phi.current(state, ctx.t)[0]
+        if m is None:
+            raise TypeError(f"BeliefSquares needs a first moment that is stored (a moving average), got {ctx.phi!r}")
+        residual = grad - m
+        s = state[self.buffers[0]].mul_(beta).addcmul_(residual, residual * one_minus_beta)
+        return s.add_(self.eps) if self.eps else s
 
     def apply_foreach(self, grads, states, ctx):
         ms = [ctx.phi.current(s, ctx.t)[0] for s in states]
@@ -170,7 +196,30 @@ class BoundedLearningRate(_Wrapper):
             1.0 + 1.0 / (self.gamma * t)
         )
 
-    def apply_foreach(self, grads, states, ctx):
+    @property
+    def compilable(self):
+        return self.inner.compilable
+
+    def coefficients(self, ctx):
+        t, lr = ctx.t, ctx.lr
+        scale = lr
+        if self.bias_correction:
+            scale = lr * math.sqrt(1.0 - self.beta**t) / (1.0 - self.beta1**t)
+        return (*self.inner.coefficients(ctx), scale, *self.bounds(t, lr), lr)
+
+    def update(self, grad, state, coef, ctx):
+        *inner, scale, low, high, lr = coef
+        denom = self.inner.update(grad, state, tuple(inner), ctx).sqrt()
+        if self.eps:
+            denom = denom + self.eps
+        rate = torch.div(_as_tensor(scale, denom), denom).clamp_(low, high)
+        sqrt_v = state[self.buffer]
+        sqrt_v.copy_(torch.div(_as_tensor(lr, denom), rate))
+        return sqrt_v * sqrt_v
+
+    root_positive = True  # lr / eta_t with eta_t <= eta_u(t) finite and lr > 0
+
+    def root_foreach(self, grads, states, ctx):
         vs, divisor = self.inner.apply_foreach(grads, states, ctx)
         t, lr = ctx.t, ctx.lr
         scale = lr
@@ -182,14 +231,15 @@ class BoundedLearningRate(_Wrapper):
         if self.eps:
             torch._foreach_add_(denom, self.eps)
         low, high = self.bounds(t, lr)
-        rates = [
-            torch.full_like(d, scale).div_(d) for d in denom
-        ]  # scale / 0 = inf: clipped to eta_u(t)
-        torch._foreach_clamp_min_(rates, low)
-        torch._foreach_clamp_max_(rates, high)
+        # scale / 0 = inf: clipped to eta_u(t)
+        scale, lr = (torch.tensor(x, dtype=denom[0].dtype, device=denom[0].device) for x in (scale, lr))
         sqrt_vs = [s[self.buffer] for s in states]
-        for sqrt_v, rate in zip(sqrt_vs, rates):
-            torch.reciprocal(rate, out=sqrt_v).mul_(lr)
+        for sqrt_v, d in zip(sqrt_vs, denom):
+            torch.div(lr, torch.div(scale, d, out=d).clamp_(low, high), out=sqrt_v)
+        return sqrt_vs
+
+    def apply_foreach(self, grads, states, ctx):
+        sqrt_vs = self.root_foreach(grads, states, ctx)
         return torch._foreach_mul(sqrt_vs, sqrt_vs), 1.0
 
     def current(self, state, t):
@@ -232,23 +282,57 @@ class Rectified(_Wrapper):
         ) ** 0.5
         return r * correction**0.5
 
-    def _second_moment(self, vs: list[Tensor], t: int) -> list[Tensor]:
+    @property
+    def compilable(self):
+        return self.inner.compilable
+
+    def coefficients(self, ctx):
+        factor = self.rectification(ctx.t)
+        # (1, factor) once the rectification is defined, (0, 1) while V_t = I
+        return (*self.inner.coefficients(ctx), 0.0 if factor is None else 1.0, factor or 1.0)
+
+    def update(self, grad, state, coef, ctx):
+        *inner, adaptive, factor = coef
+        root = self.inner.update(grad, state, tuple(inner), ctx).sqrt()
+        if self.eps:
+            root = root + self.eps
+        root = root / factor
+        # adaptive is 1 or 0: V_t or I, exactly, without a branch the compiler would guard on
+        return root * root * adaptive + (1.0 - adaptive)
+
+    def _root(self, vs: list[Tensor], t: int) -> list[Tensor] | None:
         factor = self.rectification(t)
         if factor is None:
-            return [torch.ones_like(v) for v in vs]
+            return None
         denom = torch._foreach_sqrt(vs)
         if self.eps:
             torch._foreach_add_(denom, self.eps)
         torch._foreach_div_(denom, factor)
+        return denom
+
+    def _second_moment(self, vs: list[Tensor], t: int) -> list[Tensor]:
+        denom = self._root(vs, t)
+        if denom is None:
+            return [torch.ones_like(v) for v in vs]
         return torch._foreach_mul(denom, denom)
 
-    def apply_foreach(self, grads, states, ctx):
+    def _raw_average(self, grads, states, ctx) -> list[Tensor]:
         vs, divisor = self.inner.apply_foreach(grads, states, ctx)
         if divisor != 1.0:
             raise TypeError(
                 f"Rectified needs the raw moving average of g^2 inside, got {self.inner!r}"
             )
-        return self._second_moment(vs, ctx.t), 1.0
+        return vs
+
+    def root_foreach(self, grads, states, ctx):
+        return self._root(self._raw_average(grads, states, ctx), ctx.t)
+
+    @property
+    def root_positive(self) -> bool:
+        return self.eps > 0
+
+    def apply_foreach(self, grads, states, ctx):
+        return self._second_moment(self._raw_average(grads, states, ctx), ctx.t), 1.0
 
     def current(self, state, t):
         v, _ = self.inner.current(state, t)
@@ -290,6 +374,14 @@ class NesterovMomentum(MomentRule):
             1.0 - self.product(t) * mu_next
         )
 
+    def coefficients(self, ctx):
+        return (1.0 - self.beta, *self.weights(ctx.t))
+
+    def update(self, grad, state, coef, ctx):
+        one_minus_beta, of_gradient, of_momentum = coef
+        m = state[self.buffers[0]].lerp_(grad, one_minus_beta)
+        return m * of_momentum + grad * of_gradient
+
     def apply_foreach(self, grads, states, ctx):
         ms = [s[self.buffers[0]] for s in states]
         torch._foreach_lerp_(ms, grads, 1.0 - self.beta)
@@ -319,10 +411,20 @@ class DecoupledWeightDecay(Transform):
         # transform
         return direction.add(param, alpha=self.weight_decay * ctx.m_divisor)
 
+    def coefficients(self, ctx):
+        return (self.weight_decay * ctx.m_divisor,)
+
+    def update(self, direction, param, state, coef, ctx):
+        (weight_decay,) = coef
+        return direction + param * weight_decay
+
     def apply_foreach(self, directions, params, states, ctx):
         return torch._foreach_add(
             directions, params, alpha=self.weight_decay * ctx.m_divisor
         )
+
+    def param_weight(self, ctx):
+        return self.weight_decay * ctx.m_divisor
 
     def __repr__(self) -> str:
         return f"DecoupledWeightDecay(weight_decay={self.weight_decay!r})"

@@ -260,24 +260,37 @@ class GenericAdaptive(torch.optim.Optimizer):
         eps, inside = group["eps"], group["eps_placement"] == "inside"
         ctx = StepContext(t=t, phi=rules.phi, lr=group["lr"])
         ctx.m, ctx.m_divisor = rules.phi.apply_foreach(gs, ss, ctx)
-        v, v_div = rules.psi.apply_foreach(gs, ss, ctx)
         step_size = group["lr"] * rules.alpha.factor(t) / ctx.m_divisor
-        if v is None:
+        if not eps and rules.psi.gives_root:
+            # a rule that computes sqrt(V_t) itself: no squaring and no second root
+            denom, positive = rules.psi.root_foreach(gs, ss, ctx), rules.psi.root_positive
+        else:
+            v, v_div = rules.psi.apply_foreach(gs, ss, ctx)
+            denom = None if v is None else _foreach_sqrt_v(v, v_div, eps, inside)
+            positive = bool(eps)
+        if denom is None:
             if rules.post:
                 u = self._transformed(rules, list(ctx.m), ps, ss, ctx)
                 torch._foreach_add_(ps, u, alpha=-step_size)
             else:
                 torch._foreach_add_(ps, ctx.m, alpha=-step_size)
             return
-        denom = _foreach_sqrt_v(v, v_div, eps, inside)
-        if rules.post or not eps:
-            # the paper's forms (sqrt(v_t) can be exactly 0) and transformed directions
-            u = [preconditioned(a, b) for a, b in zip(ctx.m, denom)]
-            if rules.post:
-                u = self._transformed(rules, u, ps, ss, ctx)
-            torch._foreach_add_(ps, u, alpha=-step_size)
-        else:
-            torch._foreach_addcdiv_(ps, ctx.m, denom, value=-step_size)
+        if rules.post:
+            decay = _decoupled_decay(rules, ctx)
+            if decay is not None:
+                # x - s (u + c x) as (x - s c x) - s u: u need not be formed (AdamW)
+                torch._foreach_add_(ps, ps, alpha=-step_size * decay)
+            else:
+                u = (torch._foreach_div(ctx.m, denom) if positive
+                     else [preconditioned(a, b) for a, b in zip(ctx.m, denom)])
+                torch._foreach_add_(ps, self._transformed(rules, u, ps, ss, ctx), alpha=-step_size)
+                return
+        if not positive:
+            # the paper's forms: sqrt(v_t) can be exactly 0, where the pseudo-inverse
+            # does not move the coordinate; m_t / inf = 0 there (m_t is finite where
+            # v_t = 0: a gradient that is not finite makes v_t so too)
+            denom = _zeros_to_inf(denom)
+        torch._foreach_addcdiv_(ps, ctx.m, denom, value=-step_size)
 
     @staticmethod
     def _transformed(
@@ -386,6 +399,22 @@ class GenericAdaptive(torch.optim.Optimizer):
                         f"the state of parameter {key} holds {sorted(entry)}, but {type(self).__name__} "
                         f"keeps {sorted(expected)}: it was saved by another optimizer"
                     )
+
+
+def _decoupled_decay(rules: Rules, ctx: StepContext) -> float | None:
+    """c when the transforms together are u -> u + c x_t (a decoupled weight decay), else None."""
+    weights = [transform.param_weight(ctx) for transform in rules.post]
+    return None if any(w is None for w in weights) else sum(weights)
+
+
+def _zeros_to_inf(denom: list[Tensor]) -> list[Tensor]:
+    if denom[0].device.type == "cpu":
+        # after the first steps no coordinate has sqrt(v_t) = 0: one read of each tensor
+        # (and one look at the minima) says so, cheaper than writing and applying a mask;
+        # on an accelerator the look would wait for the device, and the mask does not
+        if not bool(torch.stack([d.amin() for d in denom if d.numel()] or [denom[0].new_ones(())]).eq(0).any()):
+            return denom
+    return [d.masked_fill_(d == 0, math.inf) for d in denom]
 
 
 def _foreach_sqrt_v(

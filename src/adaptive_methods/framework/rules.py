@@ -124,6 +124,20 @@ class MomentRule(ABC):
     ) -> tuple[list[Tensor] | None, float]:
         """The moment at step t as ``(tensors, divisor)``: the moment is tensors / divisor."""
 
+    #: Whether :meth:`root_foreach` never gives a 0 (then no pseudo-inverse is needed).
+    root_positive: bool = False
+
+    def root_foreach(self, grads: list[Tensor], states: list[dict], ctx: StepContext) -> list[Tensor] | None:
+        """sqrt(V_t) for a rule that computes the root itself (a clipped or rectified
+        learning rate), so that the foreach path does not square it to take the root
+        again: the same step as :meth:`apply_foreach` followed by the root (``None``: the
+        identity).  The caller may modify the tensors unless :attr:`root_positive`."""
+        raise TypeError(f"{type(self).__name__} gives V_t, not its root")
+
+    @property
+    def gives_root(self) -> bool:
+        return type(self).root_foreach is not MomentRule.root_foreach
+
     def current(self, state: dict, t: int) -> tuple[Tensor | None, float]:
         """The moment after step t as ``(tensor, divisor)``, read from the state without
         advancing it (``None``: the moment is not stored, e.g. the last gradient or I)."""

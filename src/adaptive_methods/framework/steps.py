@@ -71,6 +71,11 @@ class Transform(ABC):
     def compilable(self) -> bool:
         return type(self).update is not Transform.update
 
+    def param_weight(self, ctx: StepContext) -> float | None:
+        """c where the transform is u -> u + c x_t (a decoupled weight decay), else None:
+        the foreach path then moves x_t by -alpha_t c x_t without forming u."""
+        return None
+
     @abstractmethod
     def apply(
         self, direction: Tensor, param: Tensor, state: dict, ctx: StepContext

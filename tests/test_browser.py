@@ -434,6 +434,10 @@ READING_REPORT = r"""
 """.replace("%(max_line)d", str(MAX_LINE))
 
 
+def _is_redirect(page: str) -> bool:
+    return (SITE / page).read_text(encoding="utf-8").lstrip().lower().startswith('<meta http-equiv="refresh"')
+
+
 def _at_width(browser, width: int) -> None:
     browser.send("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
                  mobile=width < 800)
@@ -466,6 +470,8 @@ def test_every_page_reads_as_a_textbook(width, server, fresh_browser):
     _at_width(fresh_browser, width)
     try:
         for page in site_pages():
+            if _is_redirect(page):
+                continue  # no text of its own (index.html), and the browser is leaving it
             fresh_browser.load(f"{server}/{page}")
             assert fresh_browser.evaluate(MATHJAX_DONE), f"{page}: MathJax did not load"
             max_cell = LONG_CELLS_STILL_ALLOWED.get(page, MAX_LINE)
@@ -482,8 +488,10 @@ def test_every_page_reads_as_a_textbook(width, server, fresh_browser):
             if report["lint"]:
                 problems.append(f"{page}: lint comments in shown code: {report['lint'][:3]}")
             problems += [f"{page}: {p}" for p in _box_problems(report["boxes"])]
-            if report["scrollWidth"] > report["innerWidth"] + 1:
-                problems.append(f"{page}: {report['scrollWidth']} px wide at a {report['innerWidth']} px screen")
+            # a phone widens its layout viewport (innerWidth) to a page that is too wide, so
+            # the page is measured against the screen's own width
+            if report["scrollWidth"] > width + 1:
+                problems.append(f"{page}: {report['scrollWidth']} px wide at a {width} px screen")
             if report["overflowing"]:
                 problems.append(f"{page}: display equations cut off: {report['overflowing'][:2]}")
         if width < 800:

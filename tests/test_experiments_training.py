@@ -515,7 +515,7 @@ def test_the_later_methods_run_on_the_validation_grid_of_chapter_6():
 
 def test_grid_runs_in_parallel_and_skips_done_runs(data_root, tmp_path):
     spec = PRESETS["reduced-logreg"].with_overrides(
-        dict(data_root=str(data_root), download=False, train_limit=None, test_limit=None, eval_train_limit=50),
+        dict(dataset="fashion-mnist", data_root=str(data_root), download=False, train_limit=None, test_limit=None, eval_train_limit=50),
         dict(lr=[1e-2], beta2=[0.99]))
     configs = expand(spec)
     lines = []

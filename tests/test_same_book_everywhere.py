@@ -31,18 +31,6 @@ CACHE = REPO / "_build" / ".jupyter_cache"
 #: The chapters whose code loads a data set through the package's loaders.
 DATA_CHAPTERS = ("chapters/03_gamma", "chapters/06_experiments")
 
-#: Outputs that still differ, by chapter and glue name, with the reason; to be removed by the
-#: chapter's owners when they fix it (chapter 6 is edited elsewhere this round). Every other
-#: output of these chapters is compared.
-NOT_YET_THE_SAME = {
-    "chapters/06_experiments": {
-        "data_train": "the sizes of the Fashion-MNIST the chapter loads itself (with fallbacks "
-                      "and warnings off): 60,000/10,000 with the system copy, the MNIST subset's "
-                      "8,000/2,000 without it; the committed runs' result files record the sizes",
-        "reduced_seconds": "the wall time of the build's reduced runs differs from build to build",
-    },
-}
-
 def _chapter_code(doc: str) -> str:
     nb = jupytext.read(REPO / f"{doc}.md")
     return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
@@ -81,11 +69,11 @@ def _outputs(nb) -> list[tuple[int, str, str, str]]:
     return out
 
 
-def differences(built, fresh, allowed=()) -> list[str]:
+def differences(built, fresh) -> list[str]:
     """What differs between two executions of one notebook, output by output, leaving out
     the glue names in ``allowed``."""
-    a = [o for o in _outputs(built) if o[1] not in allowed]
-    b = [o for o in _outputs(fresh) if o[1] not in allowed]
+    a = list(_outputs(built))
+    b = list(_outputs(fresh))
     found = []
     if [o[:3] for o in a] != [o[:3] for o in b]:
         only_built = sorted(set(o[:3] for o in a) - set(o[:3] for o in b))
@@ -128,7 +116,7 @@ def test_chapter_is_the_same_without_the_system_data_set(doc, monkeypatch, tmp_p
     nbclient.NotebookClient(source, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str((REPO / doc).parent)}}).execute()
     assert built.cells and _outputs(built), f"{doc}: the build's record has no outputs"
-    found = differences(built, source, allowed=NOT_YET_THE_SAME.get(doc, {}))
+    found = differences(built, source)
     assert not found, f"{doc} depends on the build machine's data:\n" + "\n".join(found)
 
 

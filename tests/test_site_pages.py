@@ -45,13 +45,3 @@ def test_every_chapter_cites_the_literature():
     for page in chapters:
         text = page.read_text(encoding="utf-8")
         assert re.search(r'href="[./]*references\.html#', text), f"{page.name} cites nothing from references.bib"
-
-
-def test_execution_statistics_list_every_notebook():
-    table = _page("exec_stats.html")
-    assert "<table" in table
-    executed = sorted(p.relative_to(SITE / "_sources").with_suffix("").as_posix()
-                      for p in (SITE / "_sources").rglob("*.ipynb"))
-    assert executed, "no executed notebook in the site"
-    for doc in executed:
-        assert f'href="{doc}.html"' in table, f"{doc} is missing from the execution statistics"

@@ -52,6 +52,9 @@ class Row:
     references: dict[str, tuple[Make, Make]]
     paths: dict[str, Make] = field(default_factory=dict)
     never_increasing: dict[str, Make] = field(default_factory=dict)
+    # settings on which the compiled path (fused=True) must equal the reference path;
+    # a constructor here is make(params, **path), path being fused=True or foreach=False
+    compiled: dict[str, Callable[..., torch.optim.Optimizer]] = field(default_factory=dict)
 
     def settings(self) -> dict[str, Make]:
         """Every setting of the row: the references' own and the extra ones."""
@@ -77,6 +80,7 @@ TABLE: dict[str, Row] = {
             "constant": lambda p, f=None: SGD(p, 0.1, foreach=f),
             "inv-sqrt": lambda p, f=None: SGD(p, 0.1, step="inv_sqrt", foreach=f),
         },
+        compiled={"inv-sqrt": lambda p, **k: SGD(p, 0.1, step="inv_sqrt", **k)},
     ),
     "adagrad": Row(
         references={
@@ -144,6 +148,9 @@ TABLE: dict[str, Row] = {
             "paper-constant-step-eps": lambda p, f=None: AMSGrad(p, 0.1, (0.9, 0.99), eps=1e-8, variant="paper",
                                                                  step="constant", foreach=f),
         },
+        compiled={"pytorch": lambda p, **k: AMSGrad(p, 0.01, **k),
+                  "paper-decay-box": lambda p, **k: AMSGrad(p, 0.05, variant="paper", beta1_decay=0.95,
+                                                             bounds=(-0.5, 0.5), **k)},
     ),
     "adamnc": Row(
         references={
@@ -154,6 +161,7 @@ TABLE: dict[str, Row] = {
         },
         # beta2_t = 1 - 1/t: V_t is the mean of g^2, so sqrt(V_t)/alpha_t = sqrt(sum g^2)/alpha
         never_increasing={"corollary2": lambda p, f=None: AdamNC(p, 0.1, foreach=f)},
+        compiled={"default": lambda p, **k: AdamNC(p, 0.05, **k)},
     ),
     "adamx": Row(
         references={
@@ -170,6 +178,7 @@ TABLE: dict[str, Row] = {
             ),
         },
         never_increasing={"default": lambda p, f=None: AdamX(p, 0.1, (0.9, 0.99), foreach=f)},
+        compiled={"(0.9,0.99)": lambda p, **k: AdamX(p, 0.05, (0.9, 0.99), **k)},
     ),
 }
 
@@ -185,6 +194,7 @@ TABLE.update({
         },
         paths={"paper-form": lambda p, f: Yogi(p, 0.05, (0.9, 0.99), 0.0, step="inv_sqrt", bounds=(-0.5, 0.5),
                                                 foreach=f)},
+        compiled={"default": lambda p, **k: Yogi(p, 0.01, **k)},
     ),
     "adabound": Row(
         references={
@@ -200,6 +210,7 @@ TABLE.update({
                                       foreach=f),
                 lambda p: AdaBoundPaper(p, 0.1, 0.8, 0.9, 0.02, 0.2, amsbound=False, bounds=(-0.3, 0.3))),
         },
+        compiled={"final-lr-0.05": lambda p, **k: AdaBound(p, 0.01, final_lr=0.05, **k)},
     ),
     "amsbound": Row(
         references={
@@ -211,6 +222,7 @@ TABLE.update({
             "paper": (lambda p, f: AMSBound(p, 0.05, (0.9, 0.99), final_lr=0.1, form="paper", foreach=f),
                       lambda p: AdaBoundPaper(p, 0.05, 0.9, 0.99, 0.1, 0.01, amsbound=True)),
         },
+        compiled={"paper": lambda p, **k: AMSBound(p, 0.05, form="paper", **k)},
     ),
     "adabelief": Row(
         references={
@@ -224,6 +236,7 @@ TABLE.update({
                 lambda p: AdaBeliefTranscription(p, 0.05, 0.9, 0.99, 1e-8, bias_correction=False, step="inv_sqrt",
                                                  bounds=(-0.5, 0.5))),
         },
+        compiled={"default": lambda p, **k: AdaBelief(p, 0.01, **k)},
     ),
     "radam": Row(
         references={
@@ -236,6 +249,8 @@ TABLE.update({
         },
         paths={"paper-form": lambda p, f: RAdam(p, 0.05, (0.9, 0.99), 0.0, step="inv_sqrt", bounds=(-0.5, 0.5),
                                                  foreach=f)},
+        # beta2 = 0.9: V_t = I for the first steps, then the rectified rate
+        compiled={"(0.9,0.9)": lambda p, **k: RAdam(p, 0.01, (0.9, 0.9), **k)},
     ),
     "nadam": Row(
         references={
@@ -247,6 +262,7 @@ TABLE.update({
         },
         paths={"paper-form": lambda p, f: NAdam(p, 0.05, (0.9, 0.99), 0.0, step="inv_sqrt", bounds=(-0.5, 0.5),
                                                  foreach=f)},
+        compiled={"default": lambda p, **k: NAdam(p, 0.01, **k)},
     ),
     "adamw": Row(
         references={
@@ -258,5 +274,6 @@ TABLE.update({
         },
         paths={"paper-form": lambda p, f: AdamW(p, 0.05, (0.9, 0.99), 0.0, weight_decay=0.01, bias_correction=False,
                                                  step="inv_sqrt", bounds=(-0.5, 0.5), foreach=f)},
+        compiled={"decay-0.1": lambda p, **k: AdamW(p, 0.01, weight_decay=0.1, **k)},
     ),
 })

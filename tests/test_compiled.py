@@ -24,36 +24,22 @@ from adaptive_methods import (
 from adaptive_methods.framework import CompiledPathWarning, Identity, MomentRule, compiled
 
 from .conftest import flat, make_mlp, train
+from .method_table import TABLE
 
 STEPS = 60
+# every compiled setting of the method table, as (method, setting)
+COMPILED_SETTINGS = [(m, s) for m, row in TABLE.items() for s in sorted(row.compiled)]
 
-COMPOSITIONS = {
-    "amsgrad-pytorch": lambda p, **k: AMSGrad(p, 0.01, **k),
-    "amsgrad-paper-decay-box": lambda p, **k: AMSGrad(p, 0.05, variant="paper", beta1_decay=0.95,
-                                                       bounds=(-0.5, 0.5), **k),
-    "adamx": lambda p, **k: AdamX(p, 0.05, (0.9, 0.99), **k),
-    "adamnc": lambda p, **k: AdamNC(p, 0.05, **k),
-    "sgd-inv-sqrt": lambda p, **k: SGD(p, 0.1, step="inv_sqrt", **k),
-    # the later methods, each with its own rule in the compiled step
-    "yogi": lambda p, **k: Yogi(p, 0.01, **k),
-    "adabound": lambda p, **k: AdaBound(p, 0.01, final_lr=0.05, **k),
-    "amsbound-paper": lambda p, **k: AMSBound(p, 0.05, form="paper", **k),
-    "adabelief": lambda p, **k: AdaBelief(p, 0.01, **k),
-    # beta2 = 0.9: V_t = I for the first steps, then the rectified rate
-    "radam": lambda p, **k: RAdam(p, 0.01, (0.9, 0.9), **k),
-    "nadam": lambda p, **k: NAdam(p, 0.01, **k),
-    "adamw": lambda p, **k: AdamW(p, 0.01, weight_decay=0.1, **k),
-}
 
 
 def float32(model):
     return model.float()
 
 
-@pytest.mark.parametrize("name", sorted(COMPOSITIONS))
-def test_compiled_path_equals_reference_path(name, data):
+@pytest.mark.parametrize("method,setting", COMPILED_SETTINGS, ids=lambda x: x)
+def test_compiled_path_equals_reference_path(method, setting, data):
     X, Y = (t.float() for t in data)
-    make = COMPOSITIONS[name]
+    make = TABLE[method].compiled[setting]
     a, b = float32(make_mlp()), float32(make_mlp())
     opt_a, opt_b = make(a.parameters(), fused=True), make(b.parameters(), foreach=False)
     train(a, opt_a, STEPS, (X, Y))

@@ -245,7 +245,10 @@ _LATER_METHODS = (
     ),
 )
 
-#: name -> :class:`MethodInfo`, in the book's order.
+#: Every method of the book, name -> :class:`MethodInfo`, in the book's order (the paper's
+#: methods, then the later methods of chapter 9).
+#:
+#: :meta hide-value:
 METHODS: MappingProxyType[str, MethodInfo] = MappingProxyType({info.name: info for info in _METHODS + _LATER_METHODS})
 
 

@@ -51,7 +51,8 @@ def second_moments(
     beta2 : float, default 0.99
         In [0, 1).
     beta1_decay : float or None, default None
-        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1), or None for the method's default.
+        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1), or None for the method's
+        default.
 
     Returns
     -------
@@ -101,7 +102,8 @@ def inverse_learning_rates(
     beta2 : float, default 0.99
         In [0, 1).
     beta1_decay : float or None, default None
-        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1), or None for the method's default.
+        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1), or None for the method's
+        default.
     alpha : float, default 1.0
         alpha, > 0.
     step : {"inv_sqrt", "constant"}, default "inv_sqrt"
@@ -167,7 +169,8 @@ def gamma(
     beta2 : float, default 0.99
         In [0, 1).
     beta1_decay : float or None, default None
-        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1), or None for the method's default.
+        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1), or None for the method's
+        default.
     alpha : float, default 1.0
         alpha, > 0.
     step : {"inv_sqrt", "constant"}, default "inv_sqrt"

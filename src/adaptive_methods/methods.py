@@ -483,7 +483,8 @@ class AMSGrad(Adam):
 
     >>> import torch
     >>> x = torch.zeros(1, requires_grad=True)
-    >>> optimizer = AMSGrad([x], lr=0.1, betas=(0.9, 0.999), variant="paper", bounds=(-1.0, 1.0))
+    >>> optimizer = AMSGrad([x], lr=0.1, betas=(0.9, 0.999), variant="paper",
+    ...                     bounds=(-1.0, 1.0))
     >>> x.grad = torch.tensor([2.0])
     >>> optimizer.step()
     >>> round(x.item(), 4)

@@ -197,7 +197,9 @@ class BoundTerms:
     Examples
     --------
     >>> import numpy as np
-    >>> BoundTerms(T=np.array([1]), first=np.array([1.0]), middle=np.array([2.0]), third=np.array([3.0])).total
+    >>> terms = BoundTerms(T=np.array([1]), first=np.array([1.0]), middle=np.array([2.0]),
+    ...                    third=np.array([3.0]))
+    >>> terms.total
     array([6.])
     """
 
@@ -243,8 +245,9 @@ def theorem4_bound(
     grads : array (T,) or (d, T)
         The gradients g_1 .. g_T the run saw (coordinates as rows).
     alpha, beta1, beta2 : float
-        The run's hyperparameters: alpha_t = alpha / sqrt(t) (alpha > 0), beta1 = beta1_1
-        in [0, 1), beta2 in (0, 1), with gamma = beta1 / sqrt(beta2) < 1.
+        The run's hyperparameters: alpha_t = alpha / sqrt(t) (alpha > 0),
+        beta1 = beta1_1 in [0, 1), beta2 in (0, 1), with
+        gamma = beta1 / sqrt(beta2) < 1.
     diameter : float
         D_inf >= 0, the sup-norm diameter of the feasible set (``hi - lo`` for a box).
     beta1_decay, beta1_t : float or array of shape (T,), optional
@@ -376,10 +379,10 @@ def corollary1_middle(
 
     Examples
     --------
-    >>> round(corollary1_middle(alpha=0.5, beta1=0.9, beta1_decay=0.9, diameter=2.0, grad_bound=1.0), 6)
+    >>> setting = dict(alpha=0.5, beta1=0.9, beta1_decay=0.9, diameter=2.0, grad_bound=1.0)
+    >>> round(corollary1_middle(**setting), 6)
     3600.0
-    >>> round(corollary1_middle(alpha=0.5, beta1=0.9, beta1_decay=0.9, diameter=2.0, grad_bound=1.0,
-    ...                         printed=True), 6)
+    >>> round(corollary1_middle(**setting, printed=True), 6)
     1800.0
     """
     alpha = _real("alpha", alpha, low=0.0, high=math.inf, low_open=True, high_open=True)

@@ -29,7 +29,9 @@ MODULES = sorted(
 )
 # The modules whose every public name has Parameters and Examples (the API reference lists them).
 DOCUMENTED = [
+    "adaptive_methods.framework",
     "adaptive_methods.methods",
+    "adaptive_methods.registry",
     "adaptive_methods.gamma",
     "adaptive_methods.regret_bound",
     "adaptive_methods.prose",

@@ -34,13 +34,13 @@ FIRST_MOMENTS = ("gradient", "moving_average")
 #: "moving_average" v_t = beta2 v_{t-1} + (1 - beta2) g_t^2;
 #: "running_max" vhat_t = max(vhat_{t-1}, v_t);
 #: "rescaled_running_max" vhat_t = max(((1 - beta1_t) / (1 - beta1_{t-1}))^2 vhat_{t-1}, v_t).
+SECOND_MOMENTS = ("identity", "mean_of_squares", "moving_average", "running_max", "rescaled_running_max")
+
 #: Steps of the later methods that :func:`adaptive_methods.later_loops.paper_loop` runs
 #: where the simulator's scans do not reach: Yogi's sign-controlled v_t, AdaBound's clipped
 #: learning rate (with AMSBound's running max), AdaBelief's belief in m_t, RAdam's
 #: rectification, NAdam's Nesterov momentum, AdamW's decoupled weight decay.
 LOOP_KINDS = ("sign_controlled", "bounded", "bounded_max", "belief", "rectified", "nesterov", "decoupled_decay")
-
-SECOND_MOMENTS = ("identity", "mean_of_squares", "moving_average", "running_max", "rescaled_running_max")
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,28 @@ class Recurrence:
 
     ``uses`` names the hyperparameters the recurrences read, out of ``beta1``, ``beta2``
     and ``beta1_decay`` (the others are ignored by the simulator).
+
+    Parameters
+    ----------
+    first : str
+        The m_t recurrence, one of :data:`FIRST_MOMENTS`.
+    second : str
+        The V_t recurrence, one of :data:`SECOND_MOMENTS`.
+
+    Raises
+    ------
+    ValueError
+        If ``first`` or ``second`` is not one of its kinds.
+
+    Examples
+    --------
+    >>> recurrence = Recurrence("moving_average", "running_max")  # AMSGrad's
+    >>> sorted(recurrence.uses)
+    ['beta1', 'beta1_decay', 'beta2']
+    >>> Recurrence("moving_average", "maximum")
+    Traceback (most recent call last):
+    ...
+    ValueError: second must be one of (...), got 'maximum'
     """
 
     first: str
@@ -62,6 +84,7 @@ class Recurrence:
 
     @property
     def uses(self) -> frozenset[str]:
+        """The hyperparameters the two recurrences read."""
         used = set()
         if self.first == "moving_average":
             used |= {"beta1", "beta1_decay"}
@@ -84,6 +107,51 @@ class MethodInfo:
     kind of step :func:`adaptive_methods.later_loops.paper_loop` runs for it (one of
     :data:`LOOP_KINDS`).  ``variants`` are the values of the constructor argument
     ``variant_argument`` that the experiments name ``NAME-VARIANT``.
+
+    Parameters
+    ----------
+    name : str
+        The lower-case name, the method's key in :data:`METHODS`.
+    cls : type
+        The optimizer class, a subclass of
+        :class:`~adaptive_methods.framework.GenericAdaptive`.
+    label : str
+        The name figures show.
+    color, linestyle, marker : str
+        The figures' matplotlib colour, line style and marker
+        (:func:`adaptive_methods.plotting.method_style`).
+    paper_kwargs : callable
+        (beta1, beta2, beta1_decay) -> dict: the paper form's constructor arguments.
+    recurrence : Recurrence or None
+        The recurrences the simulator scans, or None (then ``not_simulated`` says why).
+    beta1_decay : float or None, default None
+        The paper form's default lambda of beta1_t = beta1 lambda^(t-1); None: constant.
+    variants : tuple of str, default ()
+        The named variants of the method.
+    variant_argument : str, default "variant"
+        The constructor argument that picks a variant.
+    not_simulated : str, default ""
+        Why the simulator does not scan the method; given exactly when ``recurrence``
+        is None.
+    loop : str, default ""
+        The kind of step :func:`~adaptive_methods.later_loops.paper_loop` runs, one of
+        :data:`LOOP_KINDS`, or "" for none.
+    summary : str, default ""
+        One line saying what the method's rules are.
+
+    Raises
+    ------
+    ValueError
+        If ``recurrence`` and ``not_simulated`` are both given or both missing, or
+        ``loop`` is not one of :data:`LOOP_KINDS`.
+
+    Examples
+    --------
+    >>> info = METHODS["amsgrad"]
+    >>> info.label, info.recurrence.second, info.variants
+    ('AMSGrad', 'running_max', ('pytorch', 'optax', 'paper'))
+    >>> sorted(info.style)
+    ['color', 'label', 'linestyle', 'marker']
     """
 
     name: str
@@ -114,8 +182,50 @@ class MethodInfo:
               beta1_decay: float | None = None, bounds=(-1.0, 1.0), **overrides) -> GenericAdaptive:
         """The paper form of the method as a torch optimizer (what the simulator runs).
 
-        ``beta1_decay=None`` takes the method's own default (:attr:`beta1_decay`); 1.0 is
-        a constant beta1.
+        The form the theorems analyse (for the paper's methods: no bias correction, no
+        eps, alpha_t = lr / sqrt(t)), with the projection onto the box F.
+
+        Parameters
+        ----------
+        params : iterable of torch.Tensor or of dict
+            The parameters to optimise, or parameter groups.
+        lr : float
+            The step size alpha; finite, >= 0.
+        beta1, beta2 : float, default 0.9 and 0.99
+            In [0, 1).
+        beta1_decay : float or None, default None
+            lambda in (0, 1] of beta1_t = beta1 lambda^(t-1); None takes the method's
+            own default (:attr:`beta1_decay`), 1.0 is a constant beta1.  A method
+            without beta1 ignores it; the later methods take no decay (only None or
+            1.0).
+        bounds : (float, float) or None, default (-1.0, 1.0)
+            The box F = [lo, hi]^d (lo < hi), or None for R^d.
+        **overrides
+            Constructor arguments replacing those of the paper form.
+
+        Returns
+        -------
+        GenericAdaptive
+            An instance of :attr:`cls`.
+
+        Raises
+        ------
+        TypeError, ValueError
+            As the constructor of :attr:`cls` does for an argument of the wrong type or
+            out of its range; ValueError for a beta1 decay of a later method.
+
+        Examples
+        --------
+        Adam's paper form: m_1 = 0.2 and v_1 = 0.04, so the first step is
+        lr * 0.2 / sqrt(0.04):
+
+        >>> import torch
+        >>> x = torch.zeros(1, requires_grad=True)
+        >>> optimizer = METHODS["adam"].paper([x], lr=0.1)
+        >>> x.grad = torch.tensor([2.0])
+        >>> optimizer.step()
+        >>> round(x.item(), 6)
+        -0.1
         """
         decay = self.beta1_decay if beta1_decay is None else beta1_decay
         kwargs = self.paper_kwargs(beta1, beta2, None if decay == 1.0 else decay)
@@ -253,7 +363,34 @@ METHODS: MappingProxyType[str, MethodInfo] = MappingProxyType({info.name: info f
 
 
 def method(name: str) -> MethodInfo:
-    """The registry entry of a method, by its lower-case name ("adam", "amsgrad", ...)."""
+    """The registry entry of a method, by its name ("adam", "amsgrad", ...).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`METHODS`, in any case.
+
+    Returns
+    -------
+    MethodInfo
+        ``METHODS[name.lower()]``.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a str.
+    ValueError
+        If no method has that name (the message lists the names).
+
+    Examples
+    --------
+    >>> method("AMSGrad").cls.__name__
+    'AMSGrad'
+    >>> method("adamm")
+    Traceback (most recent call last):
+    ...
+    ValueError: method must be one of ..., got 'adamm'
+    """
     if not isinstance(name, str):
         raise TypeError(f"method must be a str, one of {', '.join(map(repr, METHODS))}; got {type(name).__name__}: {name!r}")
     try:

@@ -28,7 +28,33 @@ __all__ = ["step", "compiled_step_function", "CompiledPathWarning"]
 
 
 class CompiledPathWarning(UserWarning):
-    """``fused=True`` could not compile the step; the foreach path runs instead."""
+    """``fused=True`` could not compile the step; the foreach path runs instead.
+
+    Warned once per group, whose ``"fused"`` is then set to False: where no C++
+    compiler serves the CPU backend, the device is not supported, or a rule has no
+    :meth:`~adaptive_methods.framework.MomentRule.update` (or
+    :meth:`~adaptive_methods.framework.Transform.update`) for the compiled path.
+
+    Examples
+    --------
+    A rule with no ``update`` cannot be compiled; the step runs all the same:
+
+    >>> import warnings
+    >>> from adaptive_methods.framework import GenericAdaptive, Identity, MomentRule
+    >>> class Sign(MomentRule):
+    ...     def apply_foreach(self, grads, states, ctx):
+    ...         return [g.sign() for g in grads], 1.0
+    >>> x = torch.zeros(1, requires_grad=True)
+    >>> optimizer = GenericAdaptive([x], lr=0.1, phi=Sign(), psi=Identity(), fused=True)
+    >>> x.grad = torch.tensor([3.0])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     optimizer.step()
+    >>> caught[0].category.__name__, optimizer.param_groups[0]["fused"]
+    ('CompiledPathWarning', False)
+    >>> round(x.item(), 6)
+    -0.1
+    """
 
 
 def _composed_step(rules: Rules, eps: float, inside: bool, bounds, params: list[Tensor], grads: list[Tensor],
@@ -60,7 +86,21 @@ _compiled = None
 
 
 def compiled_step_function():
-    """The compiled :func:`_composed_step` (built on first use)."""
+    """The compiled :func:`_composed_step`, built on first use and shared afterwards.
+
+    ``torch.compile(..., dynamic=False)`` of the composed step; building the wrapper
+    compiles nothing, the first call with a composition does.
+
+    Returns
+    -------
+    callable
+        The compiled step, called as ``_composed_step`` is.
+
+    Examples
+    --------
+    >>> compiled_step_function() is compiled_step_function()
+    True
+    """
     global _compiled
     if _compiled is None:
         _compiled = torch.compile(_composed_step, dynamic=False)
@@ -81,7 +121,52 @@ def _fall_back(group: dict, reason: str) -> bool:
 
 
 def step(group: dict, rules: Rules, params: list[Tensor], grads: list[Tensor], states: list[dict]) -> bool:
-    """Run one compiled step of a group; False (after a warning) where it cannot be compiled."""
+    """Run one compiled step of a group; False (after a warning) where it cannot.
+
+    The tensors are bucketed by device, dtype and step t, and each bucket runs as one
+    compiled call.  Where it cannot be compiled (a rule without ``update``, or
+    ``torch.compile`` failing on the first bucket) the function warns with a
+    :class:`CompiledPathWarning`, sets ``group["fused"] = False`` and returns False,
+    and the caller runs the foreach path.
+
+    Parameters
+    ----------
+    group : dict
+        The param group (its ``"lr"``, ``"eps"``, ``"eps_placement"`` and ``"bounds"``).
+    rules : Rules
+        The group's rules.
+    params, grads : list of torch.Tensor
+        The parameters that have a gradient, and their gradients.
+    states : list of dict
+        Their states (``"step"`` already advanced to this step's t, and the rules'
+        buffers).
+
+    Returns
+    -------
+    bool
+        True when the step ran compiled, False when the caller must run another path.
+
+    Raises
+    ------
+    Exception
+        Whatever ``torch.compile`` raises on a bucket after the first (earlier buckets
+        have stepped: running the foreach path then would step them twice).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from adaptive_methods.framework import Identity, MomentRule
+    >>> class Sign(MomentRule):
+    ...     def apply_foreach(self, grads, states, ctx):
+    ...         return [g.sign() for g in grads], 1.0
+    >>> group = {"fused": True}
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", CompiledPathWarning)
+    ...     step(group, Rules(Sign(), Identity()), [], [], [])
+    False
+    >>> group["fused"]
+    False
+    """
     reason = _why_not_compilable(rules)
     if reason is not None:
         return _fall_back(group, reason)

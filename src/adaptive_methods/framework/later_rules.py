@@ -62,6 +62,33 @@ class SignControlledSquares(MomentRule):
     Yogi's moves by (1 - beta2) g_t^2 in the direction of the gap.  When v_{t-1} is much
     larger than g_t^2, Adam's v_t shrinks by the factor beta2 per step and the learning
     rate grows fast; Yogi's shrinks by at most (1 - beta2) g_t^2.  v_t stays >= 0.
+
+    Parameters
+    ----------
+    beta : float
+        beta2, a constant in [0, 1).
+    buffer : str, default "exp_avg_sq"
+        The name of the state buffer holding v_t.
+
+    Raises
+    ------
+    TypeError
+        If ``beta`` is a schedule or not a real number.
+    ValueError
+        If ``beta`` is outside [0, 1).
+
+    Examples
+    --------
+    After g_1 = 2, a small g_2 = 0.5 takes (1 - beta2) g_2^2 = 0.125 off v_1 = 2 (Adam's
+    v_2 would be 1.125):
+
+    >>> from adaptive_methods.framework import LastGradient
+    >>> psi = SignControlledSquares(0.5)
+    >>> state = psi.init(torch.zeros(1))
+    >>> for t, g in enumerate([2.0, 0.5], start=1):
+    ...     v = psi.apply(torch.tensor([g]), state, StepContext(t, LastGradient()))
+    >>> v.tolist()
+    [1.875]
     """
 
     _fields = ("beta",)
@@ -93,6 +120,35 @@ class BeliefSquares(MomentRule):
     m_t is this step's first moment as stored by phi (the moving average before any bias
     correction, as in the algorithm box of Zhuang et al.): the second moment of the
     gradient's deviation from its prediction, its "belief", instead of Adam's g_t^2.
+
+    Parameters
+    ----------
+    beta : float
+        beta2, a constant in [0, 1).
+    eps : float
+        Added to s_t at every step (part of AdaBelief's recurrence); finite, >= 0.
+    buffer : str, default "exp_avg_var"
+        The name of the state buffer holding s_t.
+
+    Raises
+    ------
+    TypeError
+        If ``beta`` is a schedule or not a real number, or ``eps`` is not a real number;
+        at a step, if the first moment rule stores no m_t (:class:`LastGradient`).
+    ValueError
+        If ``beta`` is outside [0, 1), or ``eps`` is negative or not finite.
+
+    Examples
+    --------
+    m_1 = 0.5 g_1 = 1, so s_1 = 0.5 (g_1 - m_1)^2 = 0.5:
+
+    >>> from adaptive_methods.framework import MovingAverage
+    >>> phi, psi = MovingAverage(0.5), BeliefSquares(0.5, eps=0.0)
+    >>> state = {**phi.init(torch.zeros(1)), **psi.init(torch.zeros(1))}
+    >>> ctx = StepContext(1, phi)
+    >>> ctx.m = phi.apply(torch.tensor([2.0]), state, ctx)
+    >>> psi.apply(torch.tensor([2.0]), state, ctx).tolist()
+    [0.5]
     """
 
     _fields = ("beta", "eps")
@@ -144,6 +200,53 @@ class BoundedLearningRate(_Wrapper):
     lr / ``base_lr``, so that a learning-rate scheduler moves the bounds with lr.  The
     first moment must be the raw moving average (the correction is in c_t).  sqrt(V_t) is
     kept in a buffer: the learning rate of the step, which Gamma_t reads.
+
+    Parameters
+    ----------
+    inner : MomentRule
+        The second moment v_t (a :class:`MovingAverageOfSquares`, or a
+        :class:`RunningMax` of one for AMSBound); with ``bias_correction`` its beta is
+        the beta2 of c_t.
+    final_lr : float
+        eta* at lr = ``base_lr``: the rate both bounds tend to; finite, >= 0.
+    base_lr : float
+        The lr at which the bounds are ``final_lr``'s; finite, > 0.
+    gamma : float
+        The speed at which the bounds close; finite, > 0.
+    eps : float
+        Added to sqrt(v_t) before the clip; finite, >= 0.
+    bias_correction : bool
+        Whether c_t corrects the step (needs ``beta1``).
+    beta1 : float or None, default None
+        The constant beta1 of the first moment, in [0, 1); needed with
+        ``bias_correction``.
+    buffer : str, default "bounded_sqrt_v"
+        The name of the state buffer holding sqrt(V_t).
+
+    Raises
+    ------
+    TypeError
+        If ``inner`` is not a MomentRule, a number has the wrong type, ``beta1`` is a
+        schedule, or ``bias_correction`` is set without ``beta1``.
+    ValueError
+        If a number is out of its range (the message names it, its value and the range).
+
+    Examples
+    --------
+    At t = 1 with gamma = 1 the bounds are [eta*/2, 2 eta*]; the second coordinate's
+    rate lr / sqrt(v_1) = 7.07 is clipped to 0.2:
+
+    >>> from adaptive_methods.framework import LastGradient, MovingAverageOfSquares
+    >>> psi = BoundedLearningRate(MovingAverageOfSquares(0.5), final_lr=0.1,
+    ...                           base_lr=0.1, gamma=1.0, eps=0.0,
+    ...                           bias_correction=False)
+    >>> [round(bound, 6) for bound in psi.bounds(1, lr=0.1)]
+    [0.05, 0.2]
+    >>> state = psi.init(torch.zeros(2))
+    >>> ctx = StepContext(1, LastGradient(), lr=0.1)
+    >>> v = psi.apply(torch.tensor([2.0, 0.02]), state, ctx)
+    >>> [round(rate, 4) for rate in (0.1 / v.sqrt()).tolist()]
+    [0.0707, 0.2]
     """
 
     _fields = ("inner", "final_lr", "gamma", "eps", "bias_correction")
@@ -257,6 +360,31 @@ class Rectified(_Wrapper):
 
     The wrapped rule is the raw moving average v_t of g_t^2 (PyTorch adds eps before the
     bias correction sqrt(1 - beta2^t), and so does this rule).
+
+    Parameters
+    ----------
+    inner : MomentRule
+        The raw moving average v_t of g_t^2: a :class:`MovingAverageOfSquares` with a
+        constant beta2 in [0, 1), not bias-corrected.
+    eps : float
+        Added to sqrt(v_t); finite, >= 0.
+
+    Raises
+    ------
+    TypeError
+        If ``inner`` is not a MomentRule, has no beta or a scheduled one, or ``eps`` is
+        not a real number; at a step, if ``inner`` gives a divisor (a bias correction).
+    ValueError
+        If ``eps`` is negative or not finite.
+
+    Examples
+    --------
+    With beta2 = 0.999 the adaptive step starts at t = 6 (rho_t > 5):
+
+    >>> from adaptive_methods.framework import MovingAverageOfSquares
+    >>> psi = Rectified(MovingAverageOfSquares(0.999), eps=0.0)
+    >>> [psi.rectification(t) is None for t in (1, 5, 6)]
+    [True, True, False]
     """
 
     _fields = ("inner", "eps")
@@ -348,6 +476,29 @@ class NesterovMomentum(MomentRule):
     with psi = ``momentum_decay``: the gradient of this step and the momentum of the next
     (Nesterov's look-ahead), each with its own bias correction.  The products of mu depend
     on t only; they are computed once, in float64.
+
+    Parameters
+    ----------
+    beta : float
+        beta1, a constant in [0, 1).
+    momentum_decay : float
+        psi of the schedule mu_t (PyTorch's default is 0.004); finite, >= 0.
+    buffer : str, default "exp_avg"
+        The name of the state buffer holding m_t.
+
+    Raises
+    ------
+    TypeError
+        If ``beta`` is a schedule or not a real number, or ``momentum_decay`` is not a
+        real number.
+    ValueError
+        If ``beta`` is outside [0, 1), or ``momentum_decay`` is negative or not finite.
+
+    Examples
+    --------
+    >>> phi = NesterovMomentum(0.9, momentum_decay=0.004)
+    >>> [round(w, 4) for w in phi.weights(1)]  # of g_1 and of m_1
+    [1.0, 0.5645]
     """
 
     _fields = ("beta", "momentum_decay")
@@ -359,6 +510,7 @@ class NesterovMomentum(MomentRule):
         self._products = [1.0]
 
     def mu(self, t: int) -> float:
+        """mu_t = beta1 (1 - 0.5 * 0.96^(t psi)), the momentum of step t."""
         return self.beta * (1.0 - 0.5 * 0.96 ** (t * self.momentum_decay))
 
     def product(self, t: int) -> float:
@@ -397,8 +549,33 @@ class DecoupledWeightDecay(Transform):
         x_{t+1} = x_t - alpha_t (u_t + lambda x_t),
 
     i.e. the direction u_t gains lambda x_t after the preconditioning, where Adam with
-    an
-    L2 penalty would add lambda x_t to g_t before it (and divide it by sqrt(V_t) too).
+    an L2 penalty would add lambda x_t to g_t before it (and divide it by sqrt(V_t)
+    too).
+
+    Parameters
+    ----------
+    weight_decay : float
+        lambda, finite, >= 0.
+
+    Raises
+    ------
+    TypeError
+        If ``weight_decay`` is not a real number.
+    ValueError
+        If ``weight_decay`` is negative or not finite.
+
+    Examples
+    --------
+    With a zero gradient only the decay moves x: x_2 = 1 - 0.1 * 0.5 * 1:
+
+    >>> from adaptive_methods.framework import GenericAdaptive, Identity, LastGradient
+    >>> x = torch.ones(1, requires_grad=True)
+    >>> optimizer = GenericAdaptive([x], lr=0.1, phi=LastGradient(), psi=Identity(),
+    ...                             post=(DecoupledWeightDecay(0.5),))
+    >>> x.grad = torch.zeros(1)
+    >>> optimizer.step()
+    >>> round(x.item(), 6)
+    0.95
     """
 
     def __init__(self, weight_decay: float):

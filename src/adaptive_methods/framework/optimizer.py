@@ -47,8 +47,22 @@ def project_box(params: list[Tensor], bounds: tuple[float, float] | None) -> Non
 
     For diagonal A the weighted distance ||A^{1/2}(x - y)||^2 = sum_j a_j (x_j - y_j)^2
     separates over coordinates, each minimised over [lo, hi] by clipping y_j: the
-    weights
-    do not move the minimiser.  (For a non-diagonal V_t they would.)
+    weights do not move the minimiser.  (For a non-diagonal V_t they would.)
+
+    Parameters
+    ----------
+    params : list of torch.Tensor
+        The iterates, clipped in place (all on one device, as ``torch._foreach_*``
+        needs).
+    bounds : (float, float) or None
+        The box [lo, hi] with lo < hi (not checked here), or None: no projection.
+
+    Examples
+    --------
+    >>> x = torch.tensor([-3.0, 0.5, 2.0])
+    >>> project_box([x], (-1.0, 1.0))
+    >>> x.tolist()
+    [-1.0, 0.5, 1.0]
     """
     if bounds is None or not params:
         return
@@ -88,26 +102,82 @@ def _check_rules_args(phi, psi, alpha, post) -> Rules | None:
 class GenericAdaptive(torch.optim.Optimizer):
     """Algorithm 1 as a ``torch.optim.Optimizer``.
 
-    Either give the rules directly::
+    Each step computes, per parameter,
 
-        GenericAdaptive(params, lr=0.1, phi=MovingAverage(0.9),
-                        psi=RunningMax(MovingAverageOfSquares(0.99)), alpha=InverseSqrt())
+        m_t = phi(g_t),   V_t = psi(g_t; m_t),   u_t = V_t^{-1/2} m_t (with eps),
+        u_t <- transforms(u_t),   x_{t+1} = Pi_F(x_t - alpha_t u_t),
 
-    (``post``: transforms of the preconditioned direction, applied in order), or
-    subclass and build them from each param group's hyperparameters in
-    :meth:`rules` (the methods in :mod:`adaptive_methods.methods` do this, so that
-    ``param_groups[i]["betas"]`` can differ between groups like in torch.optim).  A
-    group's rules are built once, and again only when its hyperparameters change.
-
-    Per-group options: ``lr``; ``eps`` added to sqrt(v_t) (``eps_placement="outside"``,
-    PyTorch and optax) or to v_t under the root (``"inside"``, Theorem 6 of the paper);
-    ``bounds=(lo, hi)`` to project onto the box F after each step; the code path,
-    ``foreach`` (None: the multi-tensor path on every device that has it) or
-    ``fused=True`` (the compiled path, falling back to ``foreach`` with a warning where
-    ``torch.compile`` cannot build it).
+    with the pseudo-inverse where V_t = 0 (the coordinate does not move).  Either give
+    the rules directly (``phi``, ``psi``, ``alpha``, ``post``), or subclass and build
+    them from each param group's hyperparameters in :meth:`rules` (the methods in
+    :mod:`adaptive_methods.methods` do this, so that ``param_groups[i]["betas"]`` can
+    differ between groups like in torch.optim).  A group's rules are built once, and
+    again only when its hyperparameters change.
 
     Per-parameter state, created at the first step that parameter has a gradient:
     ``step`` (a Python int, as in the paper's t) and the rules' buffers only.
+
+    Parameters
+    ----------
+    params : iterable of torch.Tensor or of dict
+        The parameters to optimise, or parameter groups (dicts with ``"params"`` and
+        per-group options), as for any ``torch.optim.Optimizer``.
+    lr : float, default 1e-3
+        The step size alpha (alpha_t = lr * alpha.factor(t)); finite, >= 0.
+    phi, psi : MomentRule or None, default None
+        The first and second moment rules, both or neither (neither: a subclass's
+        :meth:`rules` builds them).
+    alpha : StepSchedule or None, default None
+        alpha_t / lr; None means :class:`Constant`.
+    post : sequence of Transform, default ()
+        Transforms of the preconditioned direction, applied in order; only with ``phi``
+        and ``psi``.
+    eps : float, default 0.0
+        Added to sqrt(v_t) or to v_t (see ``eps_placement``); finite, >= 0.
+    eps_placement : {"outside", "inside"}, default "outside"
+        sqrt(v_t) + eps (PyTorch and optax), or sqrt(v_t + eps) (Theorem 6 of Reddi et
+        al.).
+    bounds : (float, float) or None, default None
+        The box F = [lo, hi]^d onto which each step projects (lo < hi), or None for R^d.
+    foreach : bool or None, default None
+        The multi-tensor path (``torch._foreach_*`` kernels; None: wherever it exists,
+        the CPU included) or, with False, one tensor at a time.
+    fused : bool or None, default None
+        True: the compiled path (:mod:`~adaptive_methods.framework.compiled`), which
+        warns with a :class:`CompiledPathWarning` and runs the foreach path where
+        ``torch.compile`` cannot build the step.  Not with ``foreach=True``.
+    defaults : dict or None, default None
+        Further per-group hyperparameters, for a subclass's :meth:`rules` (they
+        override the options above of the same name).
+
+    Raises
+    ------
+    TypeError
+        If ``phi`` and ``psi`` are not given together (or, without a subclass's
+        :meth:`rules`, not at all), a rule is not of its kind, ``post`` is given
+        without them, or an option has the wrong type; at a step, for a sparse
+        gradient or a complex parameter.
+    ValueError
+        If an option is out of its range (the message names it, its value and the
+        range), or ``foreach`` and ``fused`` are both True.
+
+    Examples
+    --------
+    AMSGrad in the paper's form (Algorithm 2), from its rules: m_1 = 0.2 and
+    vhat_1 = 0.04, so the first step is lr * 0.2 / sqrt(0.04):
+
+    >>> from adaptive_methods.framework import (InverseSqrt, MovingAverage,
+    ...                                         MovingAverageOfSquares, RunningMax)
+    >>> x = torch.zeros(1, requires_grad=True)
+    >>> optimizer = GenericAdaptive([x], lr=0.1, phi=MovingAverage(0.9),
+    ...                             psi=RunningMax(MovingAverageOfSquares(0.99)),
+    ...                             alpha=InverseSqrt(), bounds=(-1.0, 1.0))
+    >>> x.grad = torch.tensor([2.0])
+    >>> optimizer.step()
+    >>> round(x.item(), 6)
+    -0.1
+    >>> sorted(optimizer.state[x])
+    ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq', 'step']
     """
 
     def __init__(
@@ -180,6 +250,11 @@ class GenericAdaptive(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None):
+        """One step of Algorithm 1 for every parameter that has a gradient.
+
+        ``closure`` (optional) re-evaluates the loss, which is returned, as in
+        ``torch.optim``.
+        """
         loss = None
         if closure is not None:
             with torch.enable_grad():
@@ -308,11 +383,9 @@ class GenericAdaptive(torch.optim.Optimizer):
 
         It is the factor by which the update divides the (raw) first moment m_t:
         ``sqrt(v_t / v_div) + eps`` times ``m_div / alpha_t``; without bias correction
-        and
-        eps it is the paper's sqrt(V_t) / alpha_t.  Gamma_{t+1} is the change of this
-        quantity from one step to the next (see :mod:`adaptive_methods.gamma`).
-        ``None``
-        for a parameter that has not been stepped yet.
+        and eps it is the paper's sqrt(V_t) / alpha_t.  Gamma_{t+1} is the change of
+        this quantity from one step to the next (see :mod:`adaptive_methods.gamma`).
+        ``None`` for a parameter that has not been stepped yet.
 
         Evaluating a rule must not advance it, so this reads the stored buffers through
         :meth:`MomentRule.current` instead of calling ``apply``.
@@ -342,6 +415,7 @@ class GenericAdaptive(torch.optim.Optimizer):
     # -- saving and loading ----------------------------------------------------------------
 
     def state_dict(self) -> dict:
+        """torch.optim's state, plus the class that saved it (``"optimizer"``)."""
         saved = super().state_dict()
         saved["optimizer"] = f"{type(self).__module__}.{type(self).__qualname__}"
         return saved
@@ -351,8 +425,8 @@ class GenericAdaptive(torch.optim.Optimizer):
 
         A state saved by another class (a ``torch.optim.Adam``, another method of the
         package) or by another variant of this one would make the next step read buffers
-        that are not there, or run a different algorithm: it is refused here, naming
-        what differs.
+        that are not there, or run a different algorithm: it is refused here, with a
+        ``ValueError`` naming what differs.
         """
         mine = f"{type(self).__module__}.{type(self).__qualname__}"
         theirs = state_dict.get("optimizer")

@@ -51,10 +51,33 @@ __all__ = [
 class StepContext:
     """What a rule may read at step t besides its own buffers.
 
-    ``m`` is the first moment m_t (one tensor on the reference path, a list on the
-    foreach path, each still to be divided by ``m_divisor``); it is None while the first
-    moment itself is being computed.  ``lr`` is the group's step size before alpha_t's
-    schedule.
+    The optimizer builds one for each step of a group (one per tensor on the reference
+    path) and hands it to every rule; a rule only reads it.  No argument is checked.
+
+    Parameters
+    ----------
+    t : int
+        The step t = 1, 2, ... (the paper's t; one more than the steps taken before).
+    phi : MomentRule
+        The first-moment rule of the step (whose beta1_t a rule such as
+        :class:`RescaledRunningMax` follows, and whose stored m_t
+        :class:`~adaptive_methods.framework.BeliefSquares` reads).
+    lr : float, default 0.0
+        The group's step size before alpha_t's schedule.
+    m : torch.Tensor or list of torch.Tensor or None, default None
+        The first moment m_t: one tensor on the reference path, a list on the foreach
+        path, each still to be divided by ``m_divisor``; None while the first moment
+        itself is being computed.
+    m_divisor : float, default 1.0
+        The moment m_t stands for is ``m / m_divisor`` (a bias correction, kept as a
+        scalar).
+
+    Examples
+    --------
+    >>> phi = MovingAverage(0.9)
+    >>> ctx = StepContext(t=1, phi=phi)
+    >>> [round(c, 6) for c in phi.coefficients(ctx)], ctx.m is None
+    ([0.9, 0.1], True)
     """
 
     t: int
@@ -78,15 +101,37 @@ def _describe(rule: Any, fields: tuple[str, ...]) -> str:
 class MomentRule(ABC):
     """A phi or psi rule: maps the gradient history to a moment, one step at a time.
 
+    A phi rule gives Algorithm 1's m_t = phi_t(g_1, ..., g_t), a psi rule the diagonal
+    of V_t = psi_t(g_1, ..., g_t) (or None for V_t = I).  Neither keeps the history: a
+    rule advances running quantities, its state buffers, by one step at a time.
+
     ``buffers`` names the state tensors the rule keeps per parameter, created lazily by
     :meth:`init`; the default allocates zeros shaped like the parameter, and a rule that
-    keeps a factored or otherwise shaped statistic overrides :meth:`init`.
+    keeps a factored or otherwise shaped statistic overrides :meth:`init`.  A subclass
+    defines :meth:`apply_foreach` (a list of tensors, the moment as
+    ``(tensors, divisor)``); :meth:`apply` (one tensor) defaults to it, and a rule that
+    also writes :meth:`coefficients` and :meth:`update` runs on the compiled path
+    (``fused=True``).  No method may modify the gradients it receives.
+
+    Examples
+    --------
+    A psi rule of one line, V_t = diag(g_t^2) (RMSProp with beta2 = 0):
+
+    >>> class LastSquare(MomentRule):
+    ...     def apply_foreach(self, grads, states, ctx):
+    ...         return [g * g for g in grads], 1.0
+    >>> ctx = StepContext(t=1, phi=LastGradient())
+    >>> LastSquare().apply(torch.tensor([3.0, -2.0]), {}, ctx).tolist()
+    [9.0, 4.0]
+    >>> LastSquare().compilable
+    False
     """
 
     buffers: tuple[str, ...] = ()
     _fields: tuple[str, ...] = ()
 
     def init(self, param: Tensor) -> dict[str, Tensor]:
+        """The rule's state for one parameter: zeros shaped like it, one per buffer."""
         return {
             name: torch.zeros_like(param, memory_format=torch.preserve_format)
             for name in self.buffers
@@ -136,6 +181,7 @@ class MomentRule(ABC):
 
     @property
     def gives_root(self) -> bool:
+        """Whether the rule defines :meth:`root_foreach` (gives sqrt(V_t) itself)."""
         return type(self).root_foreach is not MomentRule.root_foreach
 
     def current(self, state: dict, t: int) -> tuple[Tensor | None, float]:
@@ -155,7 +201,17 @@ def _single(ctx: StepContext) -> StepContext:
 
 
 class LastGradient(MomentRule):
-    """phi_t(g_1..g_t) = g_t: the first moment of SGD, Adagrad and RMSProp."""
+    """phi_t(g_1, ..., g_t) = g_t: the first moment of SGD, Adagrad and RMSProp.
+
+    It keeps no buffer; its ``beta`` is 0 (m_t = g_t is the moving average with
+    beta1 = 0).
+
+    Examples
+    --------
+    >>> phi = LastGradient()
+    >>> phi.apply(torch.tensor([1.0, -2.0]), {}, StepContext(t=1, phi=phi)).tolist()
+    [1.0, -2.0]
+    """
 
     beta = 0.0  # m_t = g_t is the moving average with beta1 = 0
 
@@ -169,8 +225,34 @@ class LastGradient(MomentRule):
 class MovingAverage(MomentRule):
     """phi_t: m_t = beta1_t m_{t-1} + (1 - beta1_t) g_t, m_0 = 0 (Adam's momentum).
 
-    ``beta`` is a constant or a schedule ``t -> beta1_t`` (AMSGrad's theory uses a
-    decreasing one, e.g. ``beta1 * lam ** (t - 1)``).
+    Unrolled, m_t = (1 - beta1) sum_{i<=t} beta1^(t-i) g_i for a constant beta1: the
+    phi_t of Adam in Algorithm 1, and the m_t of AMSGrad's Algorithm 2.
+
+    Parameters
+    ----------
+    beta : float or callable
+        beta1 in [0, 1), or a schedule t -> beta1_t (t = 1, 2, ...) whose values are
+        checked at each step (AMSGrad's theory uses a decreasing one, e.g.
+        ``beta1 * lam ** (t - 1)``, Corollary 1).
+    buffer : str, default "exp_avg"
+        The name of the state buffer holding m_t.
+
+    Raises
+    ------
+    TypeError
+        If ``beta`` is neither a real number nor callable.
+    ValueError
+        If ``beta``, or a schedule's value, is outside [0, 1) (the message calls it
+        beta1).
+
+    Examples
+    --------
+    >>> phi = MovingAverage(0.5)
+    >>> state = phi.init(torch.zeros(1))
+    >>> for t, g in enumerate([2.0, 4.0], start=1):
+    ...     m = phi.apply(torch.tensor([g]), state, StepContext(t, phi))
+    >>> m.tolist()  # m_1 = 1, m_2 = 0.5 * 1 + 0.5 * 4
+    [2.5]
     """
 
     _fields = ("beta",)
@@ -190,15 +272,22 @@ class MovingAverage(MomentRule):
     def apply_foreach(self, grads, states, ctx):
         beta = beta_at(self.beta, ctx.t, "beta1")
         ms = [s[self.buffers[0]] for s in states]
-        # lerp_(g, 1 - beta) is m + (1 - beta)(g - m), torch's own kernel; where 1 -
-        # beta
-        # rounds to 1 it drops beta m_{t-1}, which update's beta m + (1 - beta) g keeps
+        # lerp_(g, 1 - beta) is m + (1 - beta)(g - m), torch's own kernel; where
+        # 1 - beta rounds to 1 it drops beta m_{t-1}, which update's
+        # beta m + (1 - beta) g keeps
         torch._foreach_lerp_(ms, grads, 1.0 - beta)
         return ms, 1.0
 
 
 class Identity(MomentRule):
-    """psi_t = I: no preconditioning (SGD)."""
+    """psi_t = I: no preconditioning (SGD); its moment is None, the identity.
+
+    Examples
+    --------
+    >>> ctx = StepContext(t=1, phi=LastGradient())
+    >>> Identity().apply(torch.tensor([3.0]), {}, ctx) is None
+    True
+    """
 
     def update(self, grad, state, coef, ctx):
         return None
@@ -208,7 +297,19 @@ class Identity(MomentRule):
 
 
 class SumOfSquares(MomentRule):
-    """psi_t = diag(sum_{i<=t} g_i^2): Adagrad as PyTorch writes it (with a constant alpha)."""
+    """psi_t = diag(sum_{i<=t} g_i^2): Adagrad as PyTorch writes it (a constant alpha).
+
+    The running sum is kept in the buffer ``"sum"``.
+
+    Examples
+    --------
+    >>> psi = SumOfSquares()
+    >>> state = psi.init(torch.zeros(1))
+    >>> for t, g in enumerate([3.0, 1.0], start=1):
+    ...     v = psi.apply(torch.tensor([g]), state, StepContext(t, LastGradient()))
+    >>> v.tolist()
+    [10.0]
+    """
 
     buffers = ("sum",)
 
@@ -226,6 +327,15 @@ class MeanOfSquares(MomentRule):
 
     With alpha_t = alpha / sqrt(t) the learning rate alpha_t / sqrt(v_t) equals
     alpha / sqrt(sum_i g_i^2), the same as :class:`SumOfSquares` with a constant alpha.
+
+    Examples
+    --------
+    >>> psi = MeanOfSquares()
+    >>> state = psi.init(torch.zeros(1))
+    >>> for t, g in enumerate([3.0, 1.0], start=1):
+    ...     v = psi.apply(torch.tensor([g]), state, StepContext(t, LastGradient()))
+    >>> v.tolist()  # (9 + 1) / 2
+    [5.0]
     """
 
     buffers = ("sum",)
@@ -249,8 +359,35 @@ class MeanOfSquares(MomentRule):
 class MovingAverageOfSquares(MomentRule):
     """psi_t: v_t = beta2_t v_{t-1} + (1 - beta2_t) g_t^2, v_0 = 0 (RMSProp, Adam).
 
-    ``beta`` is a constant or a schedule (AdamNC: beta2_t = 1 - 1/t makes v_t the running
-    mean of g^2).
+    Unrolled, v_t = (1 - beta2) sum_{i<=t} beta2^(t-i) g_i^2 for a constant beta2: the
+    psi_t of RMSProp and Adam in Algorithm 1, and the v_t of AMSGrad's Algorithm 2.
+
+    Parameters
+    ----------
+    beta : float or callable
+        beta2 in [0, 1), or a schedule t -> beta2_t whose values are checked at each
+        step (AdamNC, Corollary 2: beta2_t = 1 - 1/t makes v_t the running mean of g^2).
+    buffer : str, default "exp_avg_sq"
+        The name of the state buffer holding v_t.
+
+    Raises
+    ------
+    TypeError
+        If ``beta`` is neither a real number nor callable.
+    ValueError
+        If ``beta``, or a schedule's value, is outside [0, 1) (the message calls it
+        beta2).
+
+    Examples
+    --------
+    With beta2_t = 1 - 1/t, v_t is the mean of the squared gradients:
+
+    >>> psi = MovingAverageOfSquares(lambda t: 1 - 1 / t)
+    >>> state = psi.init(torch.zeros(1))
+    >>> for t, g in enumerate([3.0, 1.0], start=1):
+    ...     v = psi.apply(torch.tensor([g]), state, StepContext(t, LastGradient()))
+    >>> v.tolist()  # (9 + 1) / 2
+    [5.0]
     """
 
     _fields = ("beta",)
@@ -311,6 +448,26 @@ class Debiased(_Wrapper):
     A moving average started at 0 underestimates its input by the factor 1 - beta^t; the
     correction is a scalar per step, so it only multiplies the divisor.  beta is the
     wrapped average's, and must be a constant: 1 - beta^t corrects nothing else.
+
+    Parameters
+    ----------
+    inner : MomentRule
+        The moving average to correct: a rule with a constant ``beta`` (a
+        :class:`MovingAverage`, a :class:`MovingAverageOfSquares`, or a running max of
+        one).
+
+    Raises
+    ------
+    TypeError
+        If ``inner`` is not a MomentRule, has no ``beta``, or its beta is a schedule.
+
+    Examples
+    --------
+    >>> phi = Debiased(MovingAverage(0.9))
+    >>> state = phi.init(torch.zeros(1))
+    >>> m = phi.apply(torch.tensor([2.0]), state, StepContext(1, phi))
+    >>> round(m.item(), 6)  # (1 - 0.9) * 2 / (1 - 0.9)
+    2.0
     """
 
     def __init__(self, inner: MomentRule):
@@ -346,8 +503,31 @@ class Debiased(_Wrapper):
 class RunningMax(_Wrapper):
     """vhat_t = max(vhat_{t-1}, v_t), elementwise, vhat_0 = 0: AMSGrad's memory.
 
-    Wraps any psi rule. The learning rate alpha_t / sqrt(vhat_t) can then only shrink
-    when alpha_t does, which is what Adam's convergence proof needed (Gamma_t >= 0).
+    The line of Algorithm 2 of Reddi et al. that is the whole difference between
+    AMSGrad and Adam.  Wraps any psi rule (v_t is its moment, divisor included).  With
+    a non-increasing alpha_t the learning rate alpha_t / sqrt(vhat_t) can then only
+    shrink, which is what Adam's convergence proof needed (Gamma_t >= 0).
+
+    Parameters
+    ----------
+    inner : MomentRule
+        The psi rule whose maximum is kept.
+    buffer : str, default "max_exp_avg_sq"
+        The name of the state buffer holding vhat_t.
+
+    Raises
+    ------
+    TypeError
+        If ``inner`` is not a MomentRule.
+
+    Examples
+    --------
+    >>> psi = RunningMax(MovingAverageOfSquares(0.5))
+    >>> state = psi.init(torch.zeros(1))
+    >>> for t, g in enumerate([2.0, 0.0], start=1):
+    ...     vhat = psi.apply(torch.tensor([g]), state, StepContext(t, LastGradient()))
+    >>> state["exp_avg_sq"].tolist(), vhat.tolist()  # v_2 = 1 < vhat_2 = v_1 = 2
+    ([1.0], [2.0])
     """
 
     def __init__(self, inner: MomentRule, buffer: str = "max_exp_avg_sq"):
@@ -399,15 +579,35 @@ class RunningMax(_Wrapper):
 class RescaledRunningMax(RunningMax):
     """AdamX's psi (Tran & Phong 2019, Algorithm 2): a running max that follows beta1_t,
 
-        vhat_1 = v_1,   vhat_t = max(((1 - beta1_t) / (1 - beta1_{t-1}))^2 vhat_{t-1},
-        v_t).
+        vhat_1 = v_1,
+        vhat_t = max(((1 - beta1_t) / (1 - beta1_{t-1}))^2 vhat_{t-1}, v_t).
 
-    With a non-increasing beta1_t the factor is >= 1, so that sqrt(vhat_t) / (1 -
-    beta1_t),
-    and not only sqrt(vhat_t), never decreases: the monotonicity AMSGrad's regret proof
-    uses and :class:`RunningMax` does not give.  beta1_t is read from the step's first
-    moment rule; a constant beta1 makes the factor 1, and the rule is
-    :class:`RunningMax`.
+    With a non-increasing beta1_t the factor is >= 1, so that
+    sqrt(vhat_t) / (1 - beta1_t), and not only sqrt(vhat_t), never decreases: the
+    monotonicity AMSGrad's regret proof uses and :class:`RunningMax` does not give.
+    beta1_t is read from the step's first moment rule; a constant beta1 makes the factor
+    1, and the rule is :class:`RunningMax`.
+
+    Parameters
+    ----------
+    inner : MomentRule
+        The psi rule whose rescaled maximum is kept (v_t).
+    buffer : str, default "max_exp_avg_sq"
+        The name of the state buffer holding vhat_t.
+
+    Raises
+    ------
+    TypeError
+        If ``inner`` is not a MomentRule.
+
+    Examples
+    --------
+    beta1_t = 0.9 * 0.5^(t - 1): at t = 2 the factor is ((1 - 0.45) / (1 - 0.9))^2:
+
+    >>> phi = MovingAverage(lambda t: 0.9 * 0.5 ** (t - 1))
+    >>> psi = RescaledRunningMax(MovingAverageOfSquares(0.99))
+    >>> round(psi.factor(StepContext(2, phi)), 6)
+    30.25
     """
 
     def factor(self, ctx: StepContext) -> float:
@@ -424,7 +624,33 @@ class RescaledRunningMax(RunningMax):
 @dataclass(frozen=True)
 class Rules:
     """The choices that make a method out of Algorithm 1: phi, psi, alpha_t, and any
-    transforms of the preconditioned direction."""
+    transforms of the preconditioned direction.
+
+    Parameters
+    ----------
+    phi : MomentRule
+        The first moment m_t.
+    psi : MomentRule
+        The second moment V_t.
+    alpha : StepSchedule, default Constant()
+        alpha_t / lr.
+    post : tuple of Transform, default ()
+        Transforms of u_t = V_t^{-1/2} m_t, applied in order.
+
+    Raises
+    ------
+    TypeError
+        If a rule is not of its kind.
+    ValueError
+        If two rules' state buffers share a name, or one is named "step".
+
+    Examples
+    --------
+    >>> rules = Rules(MovingAverage(0.9), RunningMax(MovingAverageOfSquares(0.99)),
+    ...               alpha=InverseSqrt())
+    >>> rules.buffers
+    ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq')
+    """
 
     phi: MomentRule
     psi: MomentRule
@@ -465,6 +691,7 @@ class Rules:
         )
 
     def init(self, param: Tensor) -> dict[str, Tensor]:
+        """The state of one parameter: every rule's buffers, created by its ``init``."""
         return {
             **self.phi.init(param),
             **self.psi.init(param),

@@ -124,9 +124,11 @@ class GenericAdaptive(torch.optim.Optimizer):
         per-group options), as for any ``torch.optim.Optimizer``.
     lr : float, default 1e-3
         The step size alpha (alpha_t = lr * alpha.factor(t)); finite, >= 0.
-    phi, psi : MomentRule or None, default None
-        The first and second moment rules, both or neither (neither: a subclass's
-        :meth:`rules` builds them).
+    phi : MomentRule or None, default None
+        The first-moment rule (m_t); given with ``psi``, or neither is given and a
+        subclass's :meth:`rules` builds the rules.
+    psi : MomentRule or None, default None
+        The second-moment rule (V_t); given with ``phi``.
     alpha : StepSchedule or None, default None
         alpha_t / lr; None means :class:`Constant`.
     post : sequence of Transform, default ()
@@ -143,8 +145,8 @@ class GenericAdaptive(torch.optim.Optimizer):
         The multi-tensor path (``torch._foreach_*`` kernels; None: wherever it exists,
         the CPU included) or, with False, one tensor at a time.
     fused : bool or None, default None
-        True: the compiled path (:mod:`~adaptive_methods.framework.compiled`), which
-        warns with a :class:`CompiledPathWarning` and runs the foreach path where
+        True: the compiled path (the whole step of a group through ``torch.compile``),
+        which warns with a :class:`CompiledPathWarning` and runs the foreach path where
         ``torch.compile`` cannot build the step.  Not with ``foreach=True``.
     defaults : dict or None, default None
         Further per-group hyperparameters, for a subclass's :meth:`rules` (they

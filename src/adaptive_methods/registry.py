@@ -106,7 +106,9 @@ class MethodInfo:
     the simulator cannot scan, with ``not_simulated`` saying why; ``loop`` then names the
     kind of step :func:`adaptive_methods.later_loops.paper_loop` runs for it (one of
     :data:`LOOP_KINDS`).  ``variants`` are the values of the constructor argument
-    ``variant_argument`` that the experiments name ``NAME-VARIANT``.
+    ``variant_argument`` that the experiments name ``NAME-VARIANT``.  ``style`` is
+    derived from the fields: the keyword arguments (color, linestyle, marker, label)
+    that a matplotlib plot of the method takes.
 
     Parameters
     ----------

@@ -145,7 +145,8 @@ class LinearProblem:
         Raises
         ------
         TypeError
-            If ``T``, ``n`` or an int ``seed`` is not an int.
+            If ``T`` or ``n`` is not an int, or ``seed`` is neither an int nor a
+            ``numpy.random.Generator``.
         ValueError
             If ``T`` or ``n`` is < 1, a seed is < 0, ``n`` is given for a periodic
             problem, or ``seed`` is missing for a stochastic one.

@@ -35,6 +35,10 @@ DOCUMENTED = [
     "adaptive_methods.gamma",
     "adaptive_methods.regret_bound",
     "adaptive_methods.prose",
+    "adaptive_methods.online",
+    "adaptive_methods.later_methods",
+    "adaptive_methods.later_loops",
+    "adaptive_methods.explorer",
 ]
 SECTION = re.compile(r"^(?P<name>Parameters|Returns|Yields|Raises|Examples)\n-{3,}$", re.M)
 

@@ -2,9 +2,9 @@
 
 The periodic problem has the gradient ``C`` once every ``period`` steps and -1 otherwise
 (:func:`~adaptive_methods.online.periodic_problem`).  :class:`Explorer` simulates a run
-and draws x_t and |R_t|/t; :func:`explorer_panel` puts sliders on it (this needs a running
-kernel, e.g. in Binder); :func:`precomputed_panel` flips between frames computed in
-advance, which works on a static page.
+and draws x_t and ``|R_t| / t``; :func:`explorer_panel` puts sliders on it (this needs a
+running kernel, e.g. in Binder); :func:`precomputed_panel` flips between frames computed
+in advance, which works on a static page.
 
 A redraw has to be fast enough to drag a slider (``benchmarks/bench_explorer.py`` times
 it).  The simulator is exact and vectorised, and
@@ -45,6 +45,7 @@ DEFAULTS = {
     "steps": 100_000,
     "method": "adam",
 }
+#: The run lengths (steps) that the slider of :func:`explorer_panel` offers.
 STEP_CHOICES = (10**3, 10**4, 10**5, 10**6)
 
 _REGRET_FLOOR = (
@@ -53,11 +54,47 @@ _REGRET_FLOOR = (
 
 
 class Explorer:
-    """Two panels, x_t and |R_t|/t, for one run on the periodic problem.
+    """Two panels, x_t and ``|R_t| / t``, for one run on the periodic problem.
 
-    >>> explorer = Explorer()
-    >>> x_end, average_regret = explorer.update(beta2=0.999)   # any of DEFAULTS' keys
-    >>> frame = explorer.png()                                 # PNG bytes of the figure
+    The run is :func:`~adaptive_methods.online.simulate` of ``values["method"]`` (the
+    paper's form, alpha_t = alpha / sqrt(t), x_1 = 0, on [-1, 1]) on
+    :func:`~adaptive_methods.online.periodic_problem` ``(C, period)``: the gradient C
+    at t = 1, 1 + period, ... and -1 otherwise.  The left panel draws x_t with the
+    optimum dotted, the right one ``|R_t| / t``
+    (:func:`~adaptive_methods.online.regret`) on log axes, both at ``points`` steps spaced evenly in log t.  The constructor runs
+    :data:`DEFAULTS` (100,000 steps of Adam), drawn on a matplotlib ``Figure`` with an
+    Agg canvas: no display is needed.
+
+    Parameters
+    ----------
+    points : int, default 1200
+        How many steps of the run the curves draw, >= 2.
+    dpi : int, default 80
+        The resolution of the figure (7.4 x 3.0 inches), >= 10.
+
+    Attributes
+    ----------
+    values : dict
+        The settings of the run drawn (the keys of :data:`DEFAULTS`).
+    figure : matplotlib.figure.Figure
+        The figure, with ``axes`` (the two panels) and ``lines`` (its curves by name).
+    renderer : adaptive_methods.plotting.BlitRenderer
+        Redraws only the curves when the axes have not changed.
+
+    Raises
+    ------
+    ValueError
+        If ``points`` is not an int >= 2 or ``dpi`` not an int >= 10 (a bool is not an
+        int here).
+
+    Examples
+    --------
+    >>> explorer = Explorer(points=50, dpi=20)
+    >>> explorer.values["method"], explorer.values["steps"]
+    ('adam', 100000)
+    >>> x_end, average_regret = explorer.update(steps=1000, beta2=0.999)
+    >>> round(x_end, 4), explorer.values["beta2"]
+    (0.4589, 0.999)
     """
 
     def __init__(self, *, points: int = 1200, dpi: int = 80):
@@ -90,8 +127,39 @@ class Explorer:
         self.update()
 
     def update(self, **values) -> tuple[float, float]:
-        """Simulate with ``values`` (keys of :data:`DEFAULTS`; the others keep
-        their last value) and update the panels.  Returns (x_{T+1}, R_T / T)."""
+        """Simulate with new ``values`` and update the panels.
+
+        Parameters
+        ----------
+        **values
+            Any of the keys of :data:`DEFAULTS`; the others keep their last value.
+            ``C`` (finite), ``period`` (int >= 1) as for
+            :func:`~adaptive_methods.online.periodic_problem`; ``beta1``, ``beta2`` in
+            [0, 1), ``alpha`` > 0 and ``method`` (a simulated method) as for
+            :func:`~adaptive_methods.online.simulate`; ``steps``, the number of steps T,
+            an int >= 1.
+
+        Returns
+        -------
+        (float, float)
+            x_{T+1} and R_T / T.
+
+        Raises
+        ------
+        TypeError
+            If a key is not one of :data:`DEFAULTS`, or a value other than ``steps`` has
+            the wrong type.
+        ValueError
+            If a value is out of its range, or ``steps`` is not an int >= 1.  After an
+            error the explorer keeps its values.
+
+        Examples
+        --------
+        >>> explorer = Explorer(points=50, dpi=20)
+        >>> x_end, average_regret = explorer.update(steps=1000, method="amsgrad")
+        >>> round(x_end, 4), round(average_regret, 4)
+        (-0.4424, 0.2446)
+        """
         unknown = sorted(set(values) - set(DEFAULTS))
         if unknown:
             raise TypeError(
@@ -131,7 +199,17 @@ class Explorer:
         return float(xs[-1]), float(R[-1] / steps)
 
     def png(self) -> bytes:
-        """The figure as PNG bytes."""
+        """The figure as PNG bytes (what the panels' ``ipywidgets.Image`` shows).
+
+        Returns
+        -------
+        bytes
+
+        Examples
+        --------
+        >>> Explorer(points=50, dpi=20).png()[:4]
+        b'\\x89PNG'
+        """
         return self.renderer.png()
 
 
@@ -157,10 +235,40 @@ def _frame_widget(widgets, explorer: Explorer, **kwargs):
 
 
 def explorer_panel(explorer: Explorer | None = None):
-    """Sliders for C, period, beta1, beta2, alpha, steps and method over an :class:`Explorer`.
+    """Sliders for C, period, beta1, beta2, alpha, steps and method over an Explorer.
 
     Every change of a slider redraws the figure (an ``ipywidgets.Image``) and reports
-    x_T, R_T/T and how long the redraw took.  Needs a running kernel."""
+    x_T, R_T/T and how long the redraw took; that needs a running kernel (in Binder, or
+    JupyterLab).  The sliders cover C in [1, 10^4] (log scale), period in [2, 2000],
+    beta1 in [0, 0.999], beta2 in [0, 0.9999], alpha in [10^-3, 10] (log scale), steps
+    in :data:`STEP_CHOICES` and the methods of
+    :data:`~adaptive_methods.online.SIMULATED`; they start at the explorer's values.
+
+    Parameters
+    ----------
+    explorer : Explorer or None, default None
+        The explorer to drive (its ``values["steps"]`` one of :data:`STEP_CHOICES`);
+        None builds ``Explorer()``.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The panel, drawn once, with the attributes ``controls`` (the sliders by name),
+        ``image`` and ``status`` (for tests and readers' code).
+
+    Raises
+    ------
+    ImportError
+        If ipywidgets is not installed (``pip install 'adaptive-methods[book]'``).
+
+    Examples
+    --------
+    >>> panel = explorer_panel(Explorer(points=50, dpi=20))
+    >>> sorted(panel.controls)
+    ['C', 'alpha', 'beta1', 'beta2', 'method', 'period', 'steps']
+    >>> panel.controls["method"].value
+    'adam'
+    """
     widgets = _widgets()
     explorer = explorer if explorer is not None else Explorer()
     image = _frame_widget(widgets, explorer)
@@ -229,8 +337,40 @@ def precomputed_panel(
 ):
     """Frames of Adam at the defaults for a few beta2, in a Stack that a slider flips.
 
-    The slider drives the Stack through ``jslink``, a link between the two widgets in the
-    browser: it works in the widget state embedded in a static page, with no kernel."""
+    The frames are :class:`Explorer` runs of :data:`DEFAULTS` with each beta2, computed
+    when the panel is built.  The slider drives the Stack through ``jslink``, a link
+    between the two widgets in the browser: it works in the widget state embedded in a
+    static page, with no kernel.
+
+    Parameters
+    ----------
+    beta2_values : sequence of float, default eight values from 0.9 to 0.9999
+        The beta2 of the frames, each in [0, 1); not empty.  The default is
+        (0.9, 0.97, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999).
+    start : int, default 2
+        The index of the frame shown first, 0 <= start < len(beta2_values).
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The slider, a Stack of notes (x_T and R_T/T of each frame) and a Stack of
+        images.
+
+    Raises
+    ------
+    ImportError
+        If ipywidgets is not installed (``pip install 'adaptive-methods[book]'``).
+    ValueError
+        If ``beta2_values`` is empty, ``start`` is not an index into it, or a beta2 is
+        outside [0, 1).
+
+    Examples
+    --------
+    >>> panel = precomputed_panel([0.999], start=0)
+    >>> slider, notes, images = panel.children
+    >>> notes.children[0].value
+    'Adam, β2 = 0.999: x_T = ...'
+    """
     widgets = _widgets()
     beta2_values = tuple(beta2_values)
     if not beta2_values:

@@ -50,12 +50,91 @@ def _divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def paper_loop(method: str, grads, *, alpha, beta1, beta2, x1=0.0, bounds=(-1.0, 1.0)):
-    """Iterates and inverse learning rates of a later method's paper form on f_t(x) = g_t x.
+    """Iterates and inverse learning rates of a later method's paper form on g_t x.
 
-    ``grads`` has shape (B, T) or (T,); ``alpha`` (> 0), ``beta1``, ``beta2`` (in [0, 1))
-    and ``x1`` are numbers or arrays of shape (B,).  Returns ``(xs, inverse)``: x_1 .. x_{T+1},
-    shape (B, T+1), and the inverse learning rate after each step, shape (B, T) (without the
-    batch axis for a (T,) input).
+    The paper form is the registry's
+    (:meth:`~adaptive_methods.registry.MethodInfo.paper`): alpha_t = alpha / sqrt(t), a
+    constant beta1, no eps unless the method's recurrence has one, the projection
+    x_{t+1} = min(max(x_t - alpha_t u_t, lo), hi), and
+    m_t = beta1 m_{t-1} + (1 - beta1) g_t, m_0 = v_0 = 0.  The direction u_t and the
+    inverse learning rate reported, by the method's loop kind
+    (:attr:`~adaptive_methods.registry.MethodInfo.loop`)::
+
+        yogi       v_t = v_{t-1} - (1 - beta2) sign(v_{t-1} - g_t^2) g_t^2,
+                   u_t = m_t / sqrt(v_t),             inverse sqrt(v_t) / alpha_t
+        adabound   eta = clip(alpha / sqrt(v_t), eta_l(t), eta_u(t)),
+                   eta_l(t) = alpha (1 - 1/(gamma t + 1)),
+                   eta_u(t) = alpha (1 + 1/(gamma t)),   gamma = 1 - beta2,
+                   u_t = eta m_t / alpha,             inverse sqrt(t) / eta
+        amsbound   as adabound, with vhat_t = max(vhat_{t-1}, v_t) in place of v_t
+        adabelief  s_t = beta2 s_{t-1} + (1 - beta2)(g_t - m_t)^2 + eps,
+                   u_t = m_t / (sqrt(s_t) + eps),   inverse (sqrt(s_t) + eps) / alpha_t
+        radam      mhat_t = m_t / (1 - beta1^t),   u_t = mhat_t / sqrt(V_t),
+                   sqrt(V_t) = sqrt(v_t) / (r_t sqrt(1 - beta2^t)) if rho_t > 5, else 1,
+                   inverse sqrt(V_t) (1 - beta1^t) / alpha_t
+        nadam      u_t = phi_t / sqrt(v_t / (1 - beta2^t)),
+                   inverse sqrt(v_t / (1 - beta2^t)) / alpha_t
+        adamw      u_t = m_t / sqrt(v_t) + lambda x_t,  inverse sqrt(v_t) / alpha_t
+
+    (v_t is Adam's beta2 v_{t-1} + (1 - beta2) g_t^2 where not stated; r_t, rho_t,
+    phi_t as in :class:`~adaptive_methods.later_methods.RAdam` and
+    :class:`~adaptive_methods.later_methods.NAdam`, with NAdam's momentum decay 4e-3.)
+    AdaBelief's eps and AdamW's lambda are those of the registry's paper form (1e-8 and
+    1e-2).  Where sqrt(v_t) = 0 the quotient is 0 (the pseudo-inverse of V_t, as the
+    optimizers use), except in AdaBound's clip, where alpha / 0 = inf is clipped to
+    eta_u(t).
+
+    Parameters
+    ----------
+    method : str
+        One of :data:`LOOPED` (``"yogi"``, ``"adabound"``, ``"amsbound"``,
+        ``"adabelief"``, ``"radam"``, ``"nadam"``, ``"adamw"``).
+    grads : array_like of shape (T,) or (B, T)
+        g_1 .. g_T, finite real numbers, T >= 1.
+    alpha : float or array_like of shape (B,)
+        The step size, finite and > 0.
+    beta1, beta2 : float or array_like of shape (B,)
+        Each in [0, 1).
+    x1 : float or array_like of shape (B,), default 0.0
+        The first iterate, in [lo, hi].
+    bounds : (float, float), default (-1.0, 1.0)
+        The box [lo, hi] shared by all problems, lo < hi.
+
+    Returns
+    -------
+    xs : numpy.ndarray of float64
+        x_1 .. x_{T+1}, shape (B, T+1), or (T+1,) for a (T,) ``grads``.
+    inverse : numpy.ndarray of float64
+        The inverse learning rate after each step (above; times m's divisor, as
+        :meth:`~adaptive_methods.framework.GenericAdaptive.inverse_learning_rates`
+        reports it), shape (B, T), or (T,) for a (T,) ``grads``.
+
+    Raises
+    ------
+    TypeError
+        If ``alpha``, ``beta1``, ``beta2`` or ``x1`` is a bool, a str or None, or a
+        bound is not a number.
+    ValueError
+        If ``method`` is not one of :data:`LOOPED`, ``grads`` has the wrong shape, is
+        empty or not finite (or does not convert to floats), a hyperparameter or ``x1``
+        has the wrong shape or is out of its range, or lo >= hi.
+
+    Examples
+    --------
+    Yogi: v_1 = (1 - beta2) g_1^2 = 0.04, so the first step is 0.1 * 0.2 / 0.2 and the
+    first inverse learning rate sqrt(0.04) / 0.1:
+
+    >>> xs, inverse = paper_loop("yogi", [2.0, -1.0, -1.0], alpha=0.1, beta1=0.9,
+    ...                          beta2=0.99)
+    >>> xs.round(4).tolist(), inverse.round(4).tolist()
+    ([0.0, -0.1, -0.1253, -0.1187], [2.0, 3.1623, 4.2426])
+
+    A batch of two step sizes (RAdam's first steps are momentum SGD):
+
+    >>> xs, inverse = paper_loop("radam", [[2.0, -1.0, -1.0]] * 2, alpha=[0.1, 0.2],
+    ...                          beta1=0.9, beta2=0.99)
+    >>> xs[:, 1].tolist(), inverse.shape
+    ([-0.2, -0.4], (2, 3))
     """
     if not isinstance(method, str) or method not in LOOPED:
         raise ValueError(f"method must be one of {LOOPED}, got {method!r}")

@@ -53,7 +53,7 @@ def simulate(
     block: int | None = None,
     window: int | None = None,
 ) -> np.ndarray:
-    """Iterates of an adaptive method on the linear losses ``f_t(x) = g_t x`` over a box.
+    """Iterates of an adaptive method on the linear losses ``f_t(x) = g_t x`` on a box.
 
     The method's recurrences are those the registry declares for it
     (:attr:`adaptive_methods.registry.MethodInfo.recurrence`).  For t = 1 .. T, with
@@ -73,7 +73,7 @@ def simulate(
     (``step="inv_sqrt"``) or ``alpha`` (``step="constant"``).  ``beta1_decay=None`` is
     the method's own decay (:attr:`~adaptive_methods.registry.MethodInfo.beta1_decay`,
     e.g. 0.99 for AdamNC, a constant beta1 for Adam); 1.0 is a constant beta1.
-    A recurrence ignores the hyperparameters it does not read.
+    A recurrence ignores the hyperparameters it does not read (they are still checked).
 
     **V_t = 0.**  Where ``sqrt(V_t + eps) == 0`` the step is 0: a coordinate with
     ``V_t = 0`` does not move, whatever m_t is (``V_t^(-1/2)`` is taken as the
@@ -82,32 +82,90 @@ def simulate(
 
     Parameters
     ----------
-    method : the name of a registered method whose recurrence is not None
-    grads : array of shape (T,) or (B, T)
-        g_1 .. g_T; a (T,) array is shared by all B configurations.
-    alpha, beta1, beta2, beta1_decay, eps, x1 : scalar or array of shape (B,)
-        ``alpha > 0``; ``beta1, beta2`` in [0, 1); ``beta1_decay`` in (0, 1] or None;
-        ``eps >= 0``; ``x1`` in ``bounds``.
-    bounds : (lo, hi), each a scalar or an array of shape (B,), lo < hi
-    trajectory : bool
+    method : str
+        A method of :data:`adaptive_methods.registry.METHODS` whose recurrence is not
+        None, i.e. a key of :data:`SIMULATED` (``"sgd"``, ``"adagrad"``, ``"rmsprop"``,
+        ``"adam"``, ``"amsgrad"``, ``"adamnc"``, ``"adamx"``); any letter case.
+    grads : array_like of shape (T,) or (B, T)
+        g_1 .. g_T, real numbers with ``|g| <= 1e150`` (so that g^2 is finite), T >= 1;
+        a (T,) array is shared by all B configurations.
+    alpha : float or array_like of shape (B,)
+        The step size, finite and > 0 (keyword only, no default).
+    beta1 : float or array_like of shape (B,), default 0.9
+        beta1 (beta1_1 when it decays), in [0, 1).
+    beta2 : float or array_like of shape (B,), default 0.99
+        In [0, 1).
+    step : {"inv_sqrt", "constant"}, default "inv_sqrt"
+        alpha_t = alpha / sqrt(t) (the paper's analysis) or alpha_t = alpha.
+    bounds : (lo, hi), default (-1.0, 1.0)
+        The box F = [lo, hi]; lo and hi each a finite real number or an array of
+        shape (B,), lo < hi.
+    x1 : float or array_like of shape (B,), default 0.0
+        The first iterate, in [lo, hi].
+    beta1_decay : float or array_like of shape (B,) or None, default None
+        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1); None for the method's own.
+    eps : float or array_like of shape (B,), default 0.0
+        Added to V_t under the root; finite, >= 0.
+    trajectory : bool, default True
         True: return x_1 .. x_{T+1}; False: return only x_{T+1}.
-    engine : "auto" | "loop" | "vector" | "blocked" | "jit"
-        How the clipped sum is scanned (:mod:`adaptive_methods.online.scans`; "jit": the
-        whole recurrence as one loop compiled by numba, :mod:`adaptive_methods.online.jit`,
-        an ImportError naming what to install where numba is missing); every engine gives
-        the plain loop's iterates (to rounding).  "auto" picks by size: the Python loop for
-        short runs, "jit" where numba is installed and neither ``block`` nor ``window`` is
-        given, else the NumPy scans.
-    block : int, optional
+    engine : {"auto", "loop", "vector", "blocked", "jit"}, default "auto"
+        How the clipped sum is scanned (:mod:`adaptive_methods.online.scans`; "jit":
+        the whole recurrence as one loop compiled by numba,
+        :mod:`adaptive_methods.online.jit`); every engine gives the plain loop's
+        iterates (to rounding).  "auto" picks by size: the Python loop when
+        B T <= 320, "jit" where numba is installed and neither ``block`` nor
+        ``window`` is given, else "vector" from B = 192 on and "blocked" below.
+    block : int >= 1, optional
         Block length of the blocked scans (default: about sqrt of the window).
-    window : int, optional
+    window : int >= 1, optional
         Steps per time window: the moments are computed window by window, carrying their
         state (default: about 2^21 / B steps, at least 16384).
 
     Returns
     -------
-    float64 array of shape (T+1,), (B, T+1), () or (B,): (B, ...) whenever ``grads`` is
-    2-D or any parameter is an array.
+    numpy.ndarray of float64
+        x_1 .. x_{T+1}, shape (T+1,) or (B, T+1); with ``trajectory=False`` x_{T+1},
+        shape () or (B,).  The batch axis is there whenever ``grads`` is 2-D or any
+        parameter (bounds included) is an array.
+
+    Raises
+    ------
+    TypeError
+        If ``method``, ``step`` or ``engine`` is not a str, ``grads`` does not hold real
+        numbers, a hyperparameter is not a real number or a 1-D array of them (a bool,
+        None or a str), ``bounds`` is not a pair, or ``trajectory`` is not a bool.
+    ValueError
+        If ``method`` is unknown or not simulated, ``step`` or ``engine`` is not one of
+        its choices, ``grads`` has the wrong shape, is empty or not finite, a
+        hyperparameter is out of its range, the batch sizes disagree, ``x1`` is outside
+        ``bounds``, or ``block`` or ``window`` is not an int >= 1 (the message names the
+        argument, its value and what is allowed).
+    ImportError
+        If ``engine="jit"`` and numba is not installed.
+
+    Examples
+    --------
+    SGD with alpha_t = 0.5 / sqrt(t) from x_1 = 0:
+
+    >>> xs = simulate("sgd", [1.0, 1.0, -1.0], alpha=0.5)
+    >>> [round(x, 4) for x in xs.tolist()]
+    [0.0, -0.5, -0.8536, -0.5649]
+
+    Theorem 1's problem: Adam is back at x = 1 at the start of every period.
+
+    >>> from adaptive_methods.online import theorem1_problem
+    >>> ce = theorem1_problem(3.0)
+    >>> g = ce.problem.grads(30)
+    >>> xs = simulate("adam", g, alpha=0.9 * ce.alpha_max, beta1=ce.beta1,
+    ...               beta2=ce.beta2, x1=1.0)
+    >>> xs[::3].tolist() == [1.0] * 11
+    True
+
+    A batch of two configurations (beta2 = 0.1 and 0.99), only the last iterate:
+
+    >>> simulate("adam", g, alpha=0.9 * ce.alpha_max, beta1=0.0, beta2=[0.1, 0.99],
+    ...          x1=1.0, trajectory=False).round(4).tolist()
+    [1.0, -0.6769]
     """
     if engine == "auto" and block is None and window is None:
         short = _short_run(method, grads, alpha, beta1, beta2, step, bounds, x1, beta1_decay, eps, trajectory)
@@ -210,8 +268,54 @@ def _scan_windows(s: Spec, engine: str, trajectory: bool, block: int | None, win
 def moments(method: str, grads, *, beta1=0.9, beta2=0.99, beta1_decay=None, eps=0.0) -> tuple[np.ndarray, np.ndarray]:
     """The moment estimates ``(m_t, V_t + eps)`` of :func:`simulate`, t = 1 .. T.
 
-    They do not depend on the iterates (linear losses), so they need no simulation.
-    Shapes follow ``grads`` ((T,) or (B, T)), or (B, T) when a parameter is an array.
+    The recurrences are :func:`simulate`'s (the registry's kinds, the paper's forms, no
+    bias correction).  They do not depend on the iterates (linear losses), so they need
+    no simulation.
+
+    Parameters
+    ----------
+    method : str
+        A method of :data:`adaptive_methods.registry.METHODS` whose recurrence is not
+        None (a key of :data:`SIMULATED`).
+    grads : array_like of shape (T,) or (B, T)
+        g_1 .. g_T, real numbers with ``|g| <= 1e150``, T >= 1.
+    beta1 : float or array_like of shape (B,), default 0.9
+        beta1 (beta1_1 when it decays), in [0, 1).
+    beta2 : float or array_like of shape (B,), default 0.99
+        In [0, 1).
+    beta1_decay : float or array_like of shape (B,) or None, default None
+        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1); None for the method's own.
+    eps : float or array_like of shape (B,), default 0.0
+        Added to V_t; finite, >= 0.
+
+    Returns
+    -------
+    m, V : numpy.ndarray of float64
+        m_1 .. m_T and V_1 + eps .. V_T + eps (the diagonal of V_t), each the shape of
+        ``grads``, or (B, T) when a parameter is an array.
+
+    Raises
+    ------
+    TypeError
+        If ``method`` is not a str, ``grads`` does not hold real numbers, or a
+        hyperparameter is not a real number or a 1-D array of them.
+    ValueError
+        If ``method`` is unknown or not simulated, ``grads`` has the wrong shape, is
+        empty or not finite, a hyperparameter is out of its range, or the batch sizes
+        disagree.
+
+    Examples
+    --------
+    Adam's moving averages with beta1 = beta2 = 0.5:
+
+    >>> m, V = moments("adam", [1.0, -1.0, 2.0], beta1=0.5, beta2=0.5)
+    >>> m.tolist(), V.tolist()
+    ([0.5, -0.25, 0.875], [0.5, 0.75, 2.375])
+
+    AMSGrad keeps the largest v_t after the gradients stop:
+
+    >>> moments("amsgrad", [2.0, 0.0, 0.0], beta1=0.5, beta2=0.5)[1].tolist()
+    [2.0, 2.0, 2.0]
     """
     s = spec(method, grads, alpha=None, beta1=beta1, beta2=beta2, step="inv_sqrt", bounds=(-1.0, 1.0), x1=0.0,
              beta1_decay=beta1_decay, eps=eps, need_alpha=False)
@@ -224,10 +328,53 @@ def moments(method: str, grads, *, beta1=0.9, beta2=0.99, beta1_decay=None, eps=
 def drift(method: str, grads, *, beta1=0.9, beta2=0.99, beta1_decay=None, eps=0.0, burn_in: int = 0) -> np.ndarray:
     """Mean unprojected update direction ``-m_t / sqrt(V_t + eps)`` over t > burn_in.
 
-    With ``alpha_t`` factored out, this is the average of ``(x^_{t+1} - x_t) / alpha_t``;
-    positive means the method pushes x up (towards +1).  On the stochastic problem of
-    Theorem 3 it estimates the sign of the expected step ``E[Delta_t]`` of the proof.
-    Any method :func:`simulate` runs, with the same V_t = 0 rule (a zero step).
+    With ``alpha_t`` factored out, this is the average of ``(x^_{t+1} - x_t) / alpha_t``
+    over t = burn_in + 1 .. T; positive means the method pushes x up (towards +1).  On
+    the stochastic problem of Theorem 3 it estimates the sign of the expected step
+    ``E[Delta_t]`` of the proof.  Any method :func:`simulate` runs, with the same
+    V_t = 0 rule (a zero step).
+
+    Parameters
+    ----------
+    method : str
+        A method of :data:`adaptive_methods.registry.METHODS` whose recurrence is not
+        None (a key of :data:`SIMULATED`).
+    grads : array_like of shape (T,) or (B, T)
+        g_1 .. g_T, real numbers with ``|g| <= 1e150``, T >= 1.
+    beta1 : float or array_like of shape (B,), default 0.9
+        beta1 (beta1_1 when it decays), in [0, 1).
+    beta2 : float or array_like of shape (B,), default 0.99
+        In [0, 1).
+    beta1_decay : float or array_like of shape (B,) or None, default None
+        lambda in (0, 1] of beta1_t = beta1 lambda^(t-1); None for the method's own.
+    eps : float or array_like of shape (B,), default 0.0
+        Added to V_t under the root; finite, >= 0.
+    burn_in : int, default 0
+        The first steps left out of the mean (the moments' transient); 0 <= burn_in < T.
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray of shape (B,)
+        The mean direction, per configuration when :func:`moments` returns (B, T).
+
+    Raises
+    ------
+    TypeError
+        As :func:`moments`.
+    ValueError
+        If ``burn_in`` is not an int (a bool included) or not in [0, T), or as
+        :func:`moments`.
+
+    Examples
+    --------
+    Theorem 1's problem: Adam (beta1 = 0, beta2 = 0.1) drifts up, AMSGrad down.
+
+    >>> from adaptive_methods.online import theorem1_problem
+    >>> g = theorem1_problem(3.0).problem.grads(30)
+    >>> round(float(drift("adam", g, beta1=0.0, beta2=0.1)), 4)
+    0.2268
+    >>> round(float(drift("amsgrad", g, beta1=0.0, beta2=0.1)), 4)
+    -0.1164
     """
     if isinstance(burn_in, bool) or not isinstance(burn_in, Integral) or burn_in < 0:
         raise ValueError(f"burn_in must be an int >= 0, got {burn_in!r}")
@@ -249,20 +396,62 @@ _NOT_PERIODIC = {
 
 
 def period_drift(method: str, pattern, *, beta1=0.9, beta2=0.99, eps=0.0) -> np.ndarray:
-    """Net unprojected move per period, ``D = -sum_t m_t / sqrt(V_t + eps)``, at stationarity.
+    """The net unprojected move per period at stationarity, D = -sum_t m_t / sqrt(V_t).
 
-    ``pattern`` is a periodic :class:`LinearProblem` or the gradients of one period, an
-    array of shape (n,).  When the gradients repeat with period n the moments become
-    periodic too: at the end of a period the exponential averages sit at the fixed points
-    of the period map, ``m* = (1-b1) sum_j b1^(n-j) g_j / (1 - b1^n)`` and the same for
-    ``v*`` with ``b2`` and ``g_j^2``; a running max of ``v`` settles at the largest ``v`` of
-    that period.  With ``alpha_t = alpha/sqrt(t)``, an iterate away from the bounds moves
-    by about ``alpha_t D`` per period late in the run, so the sign of D says where the
-    method ends: ``D > 0`` at the upper bound, ``D < 0`` at the lower one.  Methods: those
-    whose first moment is "gradient" or "moving_average" with a constant beta1, and whose
-    second moment is "identity", "moving_average" or "running_max" (e.g. adam and
-    amsgrad); the others raise a ValueError that says why.  ``beta1``, ``beta2`` and
-    ``eps`` may be arrays of shape (B,); the result then has shape (B,).
+    When the gradients repeat with period n the moments become periodic too: at the end
+    of a period the exponential averages sit at the fixed points of the period map,
+    ``m* = (1-b1) sum_j b1^(n-j) g_j / (1 - b1^n)`` and the same for ``v*`` with ``b2``
+    and ``g_j^2``; a running max of ``v`` settles at the largest ``v`` of that period.
+    D sums ``-m_t / sqrt(V_t + eps)`` over one period from there.  With
+    ``alpha_t = alpha/sqrt(t)``, an iterate away from the bounds moves by about
+    ``alpha_t D`` per period late in the run, so the sign of D says where the method
+    ends: ``D > 0`` at the upper bound, ``D < 0`` at the lower one.
+
+    Parameters
+    ----------
+    method : str
+        A simulated method whose first moment is "gradient" or "moving_average" with a
+        constant beta1 (no ``beta1_decay`` of its own), and whose second moment is
+        "identity", "moving_average" or "running_max": ``"sgd"``, ``"rmsprop"``,
+        ``"adam"``, ``"amsgrad"``.
+    pattern : LinearProblem or array_like of shape (n,)
+        A periodic :class:`LinearProblem` (``period`` set), or the gradients of one
+        period (real numbers with ``|g| <= 1e150``, n >= 1).
+    beta1 : float or array_like of shape (B,), default 0.9
+        In [0, 1).
+    beta2 : float or array_like of shape (B,), default 0.99
+        In [0, 1).
+    eps : float or array_like of shape (B,), default 0.0
+        Added to V_t under the root; finite, >= 0.
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray of shape (B,)
+        D, per configuration when a parameter is an array.
+
+    Raises
+    ------
+    TypeError
+        If ``method`` is not a str, ``pattern`` is a stochastic :class:`LinearProblem`
+        or does not hold real numbers, or a hyperparameter is not a real number or a
+        1-D array of them.
+    ValueError
+        If ``method`` is unknown, not simulated, or has no stationary formula (the
+        message says why), ``pattern`` is not one period of shape (n,) or not finite, a
+        hyperparameter is out of its range, or the batch sizes disagree.
+
+    Examples
+    --------
+    Theorem 1's period 3, -1, -1: with beta1 = 0 Adam drifts up for beta2 = 0.1, down
+    for beta2 = 0.9 and 0.999.
+
+    >>> period_drift("adam", [3.0, -1.0, -1.0], beta1=0.0,
+    ...              beta2=[0.1, 0.9, 0.999]).round(4).tolist()
+    [0.6809, -0.4431, -0.5215]
+    >>> from adaptive_methods.online import periodic_problem
+    >>> round(float(period_drift("amsgrad", periodic_problem(3.0), beta1=0.0,
+    ...                          beta2=0.1)), 4)
+    -0.3491
     """
     recurrence = _periodic_recurrence(method)
     g = _one_period(pattern)
@@ -323,11 +512,44 @@ def _stationary_average(c: np.ndarray, beta: float) -> np.ndarray:
 def regret(grads, xs, bounds=(-1.0, 1.0)) -> np.ndarray:
     """R_1 .. R_T of the iterates ``xs`` on the linear losses ``f_t(x) = g_t x``.
 
-    ``R_t = sum_{s<=t} g_s x_s - min_{x in [lo, hi]} sum_{s<=t} g_s x``; the minimum of a
-    linear function on an interval sits at the end opposite the sign of ``sum g``.
-    ``xs`` holds x_1 .. x_T (or x_1 .. x_{T+1}, as :func:`simulate` returns; the last one
-    is not played).  Shapes broadcast: (T,) gradients with (B, T+1) iterates give (B, T).
+    ``R_t = sum_{s<=t} g_s x_s - min_{x in [lo, hi]} sum_{s<=t} g_s x``; the minimum of
+    a linear function on an interval sits at the end opposite the sign of ``sum g``.
     For a d-dimensional box, pass coordinates as rows and sum the result over them.
+
+    Parameters
+    ----------
+    grads : array_like of shape (T,) or (B, T)
+        g_1 .. g_T, real numbers with ``|g| <= 1e150``, T >= 1.
+    xs : array_like of shape (T,), (T+1,), (B, T) or (B, T+1)
+        x_1 .. x_T (or x_1 .. x_{T+1}, as :func:`simulate` returns; the last one is not
+        played); finite real numbers within ``bounds``.
+    bounds : (lo, hi), default (-1.0, 1.0)
+        The box; lo and hi each a finite real number or an array of shape (B,), lo < hi.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        R_1 .. R_T, shape (T,) or (B, T): the shapes broadcast, so (T,) gradients with
+        (B, T+1) iterates give (B, T).
+
+    Raises
+    ------
+    TypeError
+        If ``grads`` or ``xs`` does not hold real numbers, or ``bounds`` is not a pair
+        of real numbers or 1-D arrays of them.
+    ValueError
+        If a shape is wrong, ``grads`` or ``xs`` is not finite, ``xs`` leaves
+        ``bounds``, lo >= hi, or the batch sizes of grads, xs and bounds disagree.
+
+    Examples
+    --------
+    The best point is -1 while the gradients sum to more than 0, any point when they
+    sum to 0:
+
+    >>> regret([1.0, -1.0, 1.0], [0.0, 0.0, 0.0, 0.5]).tolist()
+    [1.0, 0.0, 1.0]
+    >>> regret([1.0, -1.0, 1.0], [[0.0, 0.0, 0.0], [-1.0, -1.0, -1.0]]).tolist()
+    [[1.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
     """
     g2, one_d = as_grads(grads)
     g = g2[0] if one_d else g2

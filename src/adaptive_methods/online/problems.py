@@ -48,8 +48,42 @@ def _check_int(name: str, value, minimum: int) -> int:
 class LinearProblem:
     """Linear losses ``f_t(x) = g_t x`` on [-1, 1] with ``g_t`` in ``{C, small}``.
 
-    Online (``period`` set): ``g_t = C`` when ``t mod period == 1``, else ``small``.
+    Online (``period`` set): ``g_t = C`` at t = 1, 1 + period, 1 + 2 period, ... (t mod
+    period == 1 for a period >= 2; every step for period 1), else ``small``.
     Stochastic (``p`` set): ``g_t = C`` with probability ``p``, else ``small``, i.i.d.
+    The fields are stored as given (frozen) after they are checked.
+
+    Parameters
+    ----------
+    C : float
+        The large gradient; a finite real number.
+    small : float, default -1.0
+        The other gradient; a finite real number.
+    period : int or None, default None
+        The period (>= 1) of the online problem.
+    p : float or None, default None
+        The probability of ``C``, in [0, 1], of the stochastic problem.  Exactly one of
+        ``period`` and ``p`` is given.
+
+    Raises
+    ------
+    TypeError
+        If ``C``, ``small`` or ``p`` is not a real number, or ``period`` not an int (a
+        bool is neither).
+    ValueError
+        If ``C``, ``small`` or ``p`` is not finite, ``p`` is outside [0, 1], ``period``
+        is < 1, or not exactly one of ``period`` and ``p`` is given.
+
+    Examples
+    --------
+    >>> problem = LinearProblem(C=3.0, period=3)
+    >>> problem.grads(7).tolist()
+    [3.0, -1.0, -1.0, 3.0, -1.0, -1.0, 3.0]
+    >>> round(problem.mean_gradient, 4), problem.optimum
+    (0.3333, -1.0)
+    >>> coin = LinearProblem(C=3.0, p=0.5)
+    >>> coin.stochastic, coin.grads(4, seed=0).tolist()
+    (True, [-1.0, 3.0, 3.0, 3.0])
     """
 
     C: float
@@ -73,24 +107,56 @@ class LinearProblem:
 
     @property
     def stochastic(self) -> bool:
+        """Whether the problem draws its gradients at random (``p`` is set)."""
         return self.p is not None
 
     @property
     def mean_gradient(self) -> float:
-        """Average gradient per step: over one period, or in expectation."""
+        """Average gradient per step: (C + (period - 1) small) / period, or in
+        expectation p C + (1 - p) small."""
         if self.period is not None:
             return (self.C + (self.period - 1) * self.small) / self.period
         return self.p * self.C + (1.0 - self.p) * self.small
 
     @property
     def optimum(self) -> float:
-        """The best fixed point of [-1, 1] in the long run (the sign opposite the mean gradient)."""
+        """The best fixed point of [-1, 1] in the long run: -1.0 if the mean gradient is
+        > 0, else 1.0 (also when it is 0, where every point is as good)."""
         return -1.0 if self.mean_gradient > 0 else 1.0
 
     def grads(self, T: int, *, seed=None, n: int | None = None) -> np.ndarray:
-        """g_1 .. g_T, shape (T,); or n independent draws, shape (n, T) (stochastic only).
+        """g_1 .. g_T, shape (T,); or n independent draws, shape (n, T) (stochastic).
 
-        ``seed``: an int or a ``numpy.random.Generator``; required for the stochastic problem.
+        Parameters
+        ----------
+        T : int
+            The number of steps, >= 1.
+        seed : int or numpy.random.Generator, optional
+            The random source of a stochastic problem (an int >= 0 seeds
+            ``numpy.random.default_rng``); required there, ignored by a periodic one.
+        n : int or None, default None
+            The number (>= 1) of independent sequences of a stochastic problem.
+
+        Returns
+        -------
+        numpy.ndarray of float64
+            Shape (T,), or (n, T) when ``n`` is given.
+
+        Raises
+        ------
+        TypeError
+            If ``T`` or ``n`` is not an int, or ``seed`` is neither an int nor a
+            ``numpy.random.Generator``.
+        ValueError
+            If ``T`` or ``n`` is < 1, a seed is < 0, ``n`` is given for a periodic
+            problem, or ``seed`` is missing for a stochastic one.
+
+        Examples
+        --------
+        >>> LinearProblem(C=2.0, period=2).grads(5).tolist()
+        [2.0, -1.0, 2.0, -1.0, 2.0]
+        >>> LinearProblem(C=2.0, p=0.5).grads(3, seed=1, n=2).shape
+        (2, 3)
         """
         T = _check_int("T", T, 1)
         if self.period is not None:
@@ -118,7 +184,28 @@ class LinearProblem:
 
 @dataclass(frozen=True)
 class Counterexample:
-    """A problem together with the hyperparameters a theorem pairs it with."""
+    """A problem together with the hyperparameters a theorem pairs it with.
+
+    What :func:`theorem1_problem`, :func:`theorem2_problem` and :func:`theorem3_problem`
+    return; a plain frozen record (nothing is checked).
+
+    Parameters
+    ----------
+    problem : LinearProblem
+        The losses of the construction.
+    beta1, beta2 : float
+        The hyperparameters of Adam the theorem runs it with.
+    alpha_max : float or None, default None
+        A bound alpha < alpha_max on the step size that the construction needs, if any.
+    theorem : str, default ""
+        Which result of Reddi et al. (2018) it is, e.g. ``"Theorem 1"``.
+
+    Examples
+    --------
+    >>> ce = Counterexample(periodic_problem(3.0), beta1=0.0, beta2=0.1)
+    >>> ce.problem.period, ce.alpha_max
+    (3, None)
+    """
 
     problem: LinearProblem
     beta1: float
@@ -128,20 +215,95 @@ class Counterexample:
 
 
 def periodic_problem(C: float, period: int = 3, small: float = -1.0) -> LinearProblem:
-    """``g_t = C`` when ``t mod period == 1``, else ``small`` (Theorem 1: period 3, small -1)."""
+    """The online problem ``g_t = C`` when ``t mod period == 1``, else ``small``.
+
+    Theorem 1 of Reddi et al. (2018) is period 3, small -1; Theorem 2's construction is
+    period C with the large gradient C.
+
+    Parameters
+    ----------
+    C : float
+        The large gradient, finite.
+    period : int, default 3
+        >= 1 (period 1: every gradient is C).
+    small : float, default -1.0
+        The other gradient, finite.
+
+    Returns
+    -------
+    LinearProblem
+
+    Raises
+    ------
+    TypeError
+        If ``C`` or ``small`` is not a real number, or ``period`` not an int.
+    ValueError
+        If ``C`` or ``small`` is not finite, or ``period`` < 1.
+
+    Examples
+    --------
+    >>> periodic_problem(3.0).grads(6).tolist()
+    [3.0, -1.0, -1.0, 3.0, -1.0, -1.0]
+    """
     return LinearProblem(C=C, small=small, period=period)
 
 
 def stochastic_problem(C: float, p: float, small: float = -1.0) -> LinearProblem:
-    """``g_t = C`` with probability ``p``, else ``small``."""
+    """The stochastic problem ``g_t = C`` with probability ``p``, else ``small``, i.i.d.
+
+    Parameters
+    ----------
+    C : float
+        The large gradient, finite.
+    p : float
+        Its probability, in [0, 1].
+    small : float, default -1.0
+        The other gradient, finite.
+
+    Returns
+    -------
+    LinearProblem
+
+    Raises
+    ------
+    TypeError
+        If ``C``, ``p`` or ``small`` is not a real number.
+    ValueError
+        If one is not finite, or ``p`` is outside [0, 1].
+
+    Examples
+    --------
+    >>> problem = stochastic_problem(3.0, 0.25)
+    >>> problem.mean_gradient, problem.optimum
+    (0.0, 1.0)
+    """
     return LinearProblem(C=C, small=small, p=p)
 
 
 def figure1_problem(stochastic: bool = False) -> LinearProblem:
     """The synthetic problems of the paper's Section 5 / Figure 1.
 
-    Online: ``1010 x`` when ``t mod 101 == 1``, else ``-10 x``; stochastic: ``1010 x`` with
-    probability 0.01, else ``-10 x``.  Both on [-1, 1], optimum -1.
+    Online: ``1010 x`` when ``t mod 101 == 1``, else ``-10 x``; stochastic: ``1010 x``
+    with probability 0.01, else ``-10 x``.  Both on [-1, 1], optimum -1.  Scaled by 1/10
+    they are Theorem 2's sequence with C = 101 (odd, and far shorter than its conditions
+    ask) and Theorem 3's with C = 101, p = 0.01.
+
+    Parameters
+    ----------
+    stochastic : bool, default False
+        The stochastic problem instead of the online one (read as a truth value).
+
+    Returns
+    -------
+    LinearProblem
+
+    Examples
+    --------
+    >>> online = figure1_problem()
+    >>> online.period, online.grads(3).tolist()
+    (101, [1010.0, -10.0, -10.0])
+    >>> round(figure1_problem(stochastic=True).mean_gradient, 6)
+    0.2
     """
     return (
         stochastic_problem(1010.0, 0.01, -10.0)
@@ -151,10 +313,42 @@ def figure1_problem(stochastic: bool = False) -> LinearProblem:
 
 
 def theorem1_problem(C: float = 3.0) -> Counterexample:
-    """Theorem 1: period 3, ``g = C`` then ``-1, -1``, C > 2; ``beta1 = 0``, ``beta2 = 1/(1+C^2)``.
+    """Theorem 1 of Reddi et al. (2018): Adam's counterexample of period 3.
 
-    The proof uses ``alpha_t = alpha / sqrt(t)`` with ``alpha < sqrt(1 - beta2)`` (returned
-    as ``alpha_max``) and starts at ``x_1 = 1``.
+    ``f_t(x) = C x`` when ``t mod 3 == 1``, else ``-x``, on [-1, 1], with C > 2: each
+    period's gradients sum to C - 2 > 0, so the optimum is -1.  Adam runs with
+    ``beta1 = 0`` and ``beta2 = 1/(1 + C^2)``; the proof uses
+    ``alpha_t = alpha / sqrt(t)`` with ``alpha < sqrt(1 - beta2)`` (returned as
+    ``alpha_max``) and starts at ``x_1 = 1``, and Adam's regret grows by at least
+    2C - 4 per period.  (The paper states C >= 2, but C = 2 makes every period sum to
+    0; chapter 4 explains.)
+
+    Parameters
+    ----------
+    C : float, default 3.0
+        The large gradient; a finite real number > 2.
+
+    Returns
+    -------
+    Counterexample
+        ``problem = periodic_problem(C, 3, -1.0)``, ``beta1 = 0.0``,
+        ``beta2 = 1 / (1 + C^2)``, ``alpha_max = sqrt(1 - beta2)``,
+        ``theorem = "Theorem 1"``.
+
+    Raises
+    ------
+    TypeError
+        If ``C`` is not a real number.
+    ValueError
+        If ``C`` is not finite or is <= 2.
+
+    Examples
+    --------
+    >>> ce = theorem1_problem(3.0)
+    >>> ce.problem.grads(6).tolist(), ce.beta1, round(ce.beta2, 6)
+    ([3.0, -1.0, -1.0, 3.0, -1.0, -1.0], 0.0, 0.1)
+    >>> round(ce.alpha_max, 4)
+    0.9487
     """
     C = _check_real("C", C)
     if C <= 2:
@@ -184,12 +378,41 @@ def _check_betas_theorem(beta1, beta2) -> tuple[float, float, float]:
 def theorem2_conditions(beta1: float, beta2: float, C) -> dict[str, np.ndarray]:
     """The conditions on the period C of the Theorem 2 construction, as booleans.
 
-    C must be even and satisfy, with gamma = beta1 / sqrt(beta2) < 1,
+    The construction is the one of the book's proof sketch (chapter 4; see
+    :func:`theorem2_problem`).  C must be even and satisfy, with
+    gamma = beta1 / sqrt(beta2) < 1,
 
     * ``momentum``: (1 - beta1) beta1^(C-1) C <= 1 - beta1^(C-1)  (keeps m_{kC} <= 0);
     * ``forgetting``: beta2^((C-2)/2) C^2 <= 1  (the large gradient fades from v_t);
     * ``drift``: 3(1-beta1)/(2 sqrt(1-beta2)) (1 + gamma (1-gamma^(C-1))/(1-gamma))
-      + beta1^(C/2-1)/(1-beta1) < C/3.
+      + beta1^(C/2-1)/(1-beta1) < C/3  (the small gradients' push up wins).
+
+    Parameters
+    ----------
+    beta1, beta2 : float
+        In [0, 1), with beta1 < sqrt(beta2) (the theorem's condition).
+    C : float or array_like of float
+        The periods to test, any shape.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray of bool
+        ``"even"`` (C even and >= 2), ``"momentum"``, ``"forgetting"``, ``"drift"``:
+        each the shape of ``C`` (0-d for a number).
+
+    Raises
+    ------
+    TypeError
+        If ``beta1`` or ``beta2`` is not a real number.
+    ValueError
+        If ``beta1`` or ``beta2`` is outside [0, 1), or beta1 >= sqrt(beta2).
+
+    Examples
+    --------
+    >>> ok = theorem2_conditions(0.5, 0.5, [2, 12, 18, 20])
+    >>> {name: value.tolist() for name, value in ok.items()}
+    {'even': [True, True, True, True], 'momentum': [True, True, True, True],
+     'forgetting': [False, False, False, True], 'drift': [False, True, True, True]}
     """
     b1, b2, gamma = _check_betas_theorem(beta1, beta2)
     C = np.asarray(C, dtype=np.float64)
@@ -215,7 +438,36 @@ def theorem2_conditions(beta1: float, beta2: float, C) -> dict[str, np.ndarray]:
 
 
 def theorem2_period(beta1: float, beta2: float, limit: int = 10**9) -> int:
-    """The smallest even C >= 2 that satisfies every condition of :func:`theorem2_conditions`."""
+    """The smallest even C >= 2 meeting the conditions of :func:`theorem2_conditions`.
+
+    The even periods are searched in blocks of doubling length (4096 periods first),
+    while a block starts at or below ``limit``; a block is searched whole, so the C
+    returned may lie above ``limit`` (by less than that block).
+
+    Parameters
+    ----------
+    beta1, beta2 : float
+        In [0, 1), with beta1 < sqrt(beta2).
+    limit : int, default 10**9
+        No block starting above it is searched.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        If ``beta1`` or ``beta2`` is not a real number.
+    ValueError
+        If ``beta1`` or ``beta2`` is outside [0, 1), beta1 >= sqrt(beta2), or no block
+        searched holds a C that meets the conditions.
+
+    Examples
+    --------
+    >>> theorem2_period(0.5, 0.5), theorem2_period(0.9, 0.9)
+    (20, 204)
+    """
     _check_betas_theorem(beta1, beta2)
     start = 2
     size = 4096
@@ -232,7 +484,39 @@ def theorem2_period(beta1: float, beta2: float, limit: int = 10**9) -> int:
 
 
 def theorem2_problem(beta1: float, beta2: float) -> Counterexample:
-    """Theorem 2: period C, ``g = C`` once per period, ``-1`` otherwise, C from the conditions."""
+    """Theorem 2 of Reddi et al. (2018): a counterexample for any beta1 < sqrt(beta2).
+
+    The construction of the book's proof sketch (chapter 4), which follows the paper's
+    idea of stretching Theorem 1's period (the paper's appendix has its own): for an
+    even C, ``f_t(x) = C x`` when ``t mod C == 1``, else ``-x``, on [-1, 1].  Each
+    period sums to C - (C - 1) = 1 > 0, so the optimum is -1; C is
+    :func:`theorem2_period`, the smallest even C meeting the conditions of
+    :func:`theorem2_conditions`, under which Adam ends at +1 and R_T/T -> 2/C.
+
+    Parameters
+    ----------
+    beta1, beta2 : float
+        In [0, 1), with beta1 < sqrt(beta2).
+
+    Returns
+    -------
+    Counterexample
+        ``problem = periodic_problem(float(C), C, -1.0)``, the given ``beta1`` and
+        ``beta2``, ``alpha_max = None``, ``theorem = "Theorem 2"``.
+
+    Raises
+    ------
+    TypeError
+        If ``beta1`` or ``beta2`` is not a real number.
+    ValueError
+        If ``beta1`` or ``beta2`` is outside [0, 1), or beta1 >= sqrt(beta2).
+
+    Examples
+    --------
+    >>> ce = theorem2_problem(0.5, 0.5)
+    >>> ce.problem.period, ce.problem.grads(3).tolist(), ce.problem.mean_gradient
+    (20, [20.0, -1.0, -1.0], 0.05)
+    """
     b1, b2, _ = _check_betas_theorem(beta1, beta2)
     C = theorem2_period(b1, b2)
     return Counterexample(
@@ -243,11 +527,43 @@ def theorem2_problem(beta1: float, beta2: float) -> Counterexample:
 def theorem3_problem(
     beta1: float, beta2: float, delta: float, C: float
 ) -> Counterexample:
-    """Theorem 3: ``g = C`` with probability ``p = (1 + delta)/(C + 1)``, else ``-1``.
+    """Theorem 3 of Reddi et al. (2018): the stochastic counterexample.
 
-    Then ``E[g] = delta`` and the optimum of ``E f(x) = delta x`` on [-1, 1] is -1.  The
-    theorem takes C "large enough" for (beta1, beta2, delta); :func:`~adaptive_methods.online.drift` tells whether
-    a given C is (its sign at stationarity is the sign of the expected step).
+    ``f_t(x) = C x`` with probability ``p = (1 + delta)/(C + 1)``, else ``-x``, i.i.d.,
+    on [-1, 1].  Then ``E[g] = pC - (1 - p) = delta`` and the optimum of
+    ``E f(x) = delta x`` is -1.  The theorem takes C "large enough" for
+    (beta1, beta2, delta) and its proof runs Adam without the projection from x_1 = 0;
+    :func:`~adaptive_methods.online.drift` tells whether a given C is large enough
+    (its sign at stationarity is the sign of the expected step).
+
+    Parameters
+    ----------
+    beta1, beta2 : float
+        In [0, 1), with beta1 < sqrt(beta2).
+    delta : float
+        The expected gradient, finite and > 0.
+    C : float
+        The large gradient, finite and >= delta (so that p <= 1).
+
+    Returns
+    -------
+    Counterexample
+        ``problem = stochastic_problem(C, p, -1.0)``, the given ``beta1`` and ``beta2``,
+        ``alpha_max = None``, ``theorem = "Theorem 3"``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a real number.
+    ValueError
+        If ``beta1`` or ``beta2`` is outside [0, 1), beta1 >= sqrt(beta2), ``delta`` or
+        ``C`` is not finite and > 0, or C < delta.
+
+    Examples
+    --------
+    >>> ce = theorem3_problem(0.9, 0.99, delta=0.1, C=200.0)
+    >>> round(ce.problem.p, 6), round(ce.problem.mean_gradient, 6)
+    (0.005473, 0.1)
     """
     b1, b2, _ = _check_betas_theorem(beta1, beta2)
     delta = _check_real("delta", delta, positive=True)

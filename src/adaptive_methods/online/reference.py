@@ -32,9 +32,56 @@ def reference_simulate(
 ):
     """x_1 .. x_{T+1} of one configuration, step by step (the paper's forms).
 
-    The method's recurrences are the ones the registry declares; ``beta1_decay=None`` is
-    the method's own decay of beta1_t = beta1 * decay^(t-1) (1.0: a constant beta1).
-    Where sqrt(V_t + eps) = 0 the step is 0 (V_t^(-1/2) taken as the pseudo-inverse).
+    The method's recurrences are the ones the registry declares, each kind spelled out
+    (those of :func:`~adaptive_methods.online.simulate`, which is held to this loop);
+    ``beta1_decay=None`` is the method's own decay of beta1_t = beta1 * decay^(t-1)
+    (1.0: a constant beta1).  Where sqrt(V_t + eps) = 0 the step is 0 (V_t^(-1/2) taken
+    as the pseudo-inverse).
+
+    Only ``method`` is checked: the loop is the definition the tests compare with, and
+    :func:`~adaptive_methods.online.simulate` checks every argument.
+
+    Parameters
+    ----------
+    method : str
+        A method of :data:`adaptive_methods.registry.METHODS` whose recurrence is not
+        None (checked).
+    grads : iterable of float
+        g_1 .. g_T.
+    alpha : float
+        The step size, > 0.
+    beta1 : float, default 0.9
+        In [0, 1).
+    beta2 : float, default 0.99
+        In [0, 1).
+    step : {"inv_sqrt", "constant"}, default "inv_sqrt"
+        alpha_t = alpha / sqrt(t), or alpha (any other value is read as "constant").
+    bounds : (float, float), default (-1.0, 1.0)
+        The box [lo, hi], lo < hi.
+    x1 : float, default 0.0
+        The first iterate, in [lo, hi].
+    beta1_decay : float or None, default None
+        lambda in (0, 1], or None for the method's own.
+    eps : float, default 0.0
+        Added to V_t under the root, >= 0.
+
+    Returns
+    -------
+    list of float
+        x_1 .. x_{T+1}.
+
+    Raises
+    ------
+    TypeError
+        If ``method`` is not a str.
+    ValueError
+        If ``method`` is unknown or has no recurrence the simulator scans.
+
+    Examples
+    --------
+    >>> xs = reference_simulate("sgd", [1.0, 1.0, -1.0], alpha=0.5)
+    >>> [round(x, 4) for x in xs]
+    [0.0, -0.5, -0.8536, -0.5649]
     """
     info = simulated_method(method)
     first, second = info.recurrence.first, info.recurrence.second

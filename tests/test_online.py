@@ -440,6 +440,10 @@ def test_theorem2_conditions_and_period():
         if smaller.size:
             ok = np.logical_and.reduce(list(theorem2_conditions(b1, b2, smaller).values()))
             assert not ok.any()
+        # limit is the largest C searched: the smallest C is found at limit = C, none below
+        assert theorem2_period(b1, b2, limit=C) == C
+        with pytest.raises(ValueError, match=rf"no even C <= {C - 1} satisfies the Theorem 2 conditions"):
+            theorem2_period(b1, b2, limit=C - 1)
         # the construction's period lies where Adam's stationary drift per period is upward
         assert period_drift("adam", periodic_problem(float(C), C), beta1=b1, beta2=b2) > 0
     ce = theorem2_problem(0.5, 0.5)

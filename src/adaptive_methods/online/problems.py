@@ -440,16 +440,15 @@ def theorem2_conditions(beta1: float, beta2: float, C) -> dict[str, np.ndarray]:
 def theorem2_period(beta1: float, beta2: float, limit: int = 10**9) -> int:
     """The smallest even C >= 2 meeting the conditions of :func:`theorem2_conditions`.
 
-    The even periods are searched in blocks of doubling length (4096 periods first),
-    while a block starts at or below ``limit``; a block is searched whole, so the C
-    returned may lie above ``limit`` (by less than that block).
+    The even periods up to ``limit`` are searched in blocks of doubling length (4096
+    periods first), so that a small C is found without testing large ones.
 
     Parameters
     ----------
     beta1, beta2 : float
         In [0, 1), with beta1 < sqrt(beta2).
     limit : int, default 10**9
-        No block starting above it is searched.
+        The largest C searched.
 
     Returns
     -------
@@ -460,19 +459,23 @@ def theorem2_period(beta1: float, beta2: float, limit: int = 10**9) -> int:
     TypeError
         If ``beta1`` or ``beta2`` is not a real number.
     ValueError
-        If ``beta1`` or ``beta2`` is outside [0, 1), beta1 >= sqrt(beta2), or no block
-        searched holds a C that meets the conditions.
+        If ``beta1`` or ``beta2`` is outside [0, 1), beta1 >= sqrt(beta2), or no even
+        C <= ``limit`` meets the conditions.
 
     Examples
     --------
     >>> theorem2_period(0.5, 0.5), theorem2_period(0.9, 0.9)
     (20, 204)
+    >>> theorem2_period(0.5, 0.5, limit=10)
+    Traceback (most recent call last):
+    ...
+    ValueError: no even C <= 10 satisfies the Theorem 2 conditions for beta1=0.5, beta2=0.5
     """
     _check_betas_theorem(beta1, beta2)
     start = 2
     size = 4096
     while start <= limit:
-        C = np.arange(start, start + 2 * size, 2, dtype=np.float64)
+        C = np.arange(start, min(start + 2 * size, limit + 1), 2, dtype=np.float64)
         ok = np.logical_and.reduce(list(theorem2_conditions(beta1, beta2, C).values()))
         if ok.any():
             return int(C[np.argmax(ok)])

@@ -33,6 +33,9 @@ DOCUMENTED = [
     "adaptive_methods.gamma",
     "adaptive_methods.regret_bound",
     "adaptive_methods.prose",
+    "adaptive_methods.experiments",
+    "adaptive_methods.experiments.batched",
+    "adaptive_methods.experiments.slurm",
 ]
 SECTION = re.compile(r"^(?P<name>Parameters|Returns|Yields|Raises|Examples)\n-{3,}$", re.M)
 

@@ -531,8 +531,8 @@ def split_validation(
     train : Dataset
         A training split (``train.split == "train"``).
     size : int or None, default None
-        Images to hold out, in ``[0, len(train))``. None: a sixth of the split (10,000 of
-        Fashion-MNIST's 60,000); 0: no validation part.
+        Images to hold out, in ``[0, len(train))``. None: a sixth of the split (10,000
+        of Fashion-MNIST's 60,000); 0: no validation part.
 
     Returns
     -------
@@ -548,7 +548,7 @@ def split_validation(
     Examples
     --------
     >>> import torch
-    >>> split = Dataset(x=torch.arange(12.0).view(12, 1, 1, 1), y=torch.zeros(12).long(),
+    >>> split = Dataset(x=torch.zeros(12, 1, 1, 1), y=torch.zeros(12).long(),
     ...                 name="tiny", key="mnist", split="train", requested="mnist",
     ...                 source="memory", description="", classes=("0",))
     >>> kept, held = split_validation(split)

@@ -95,6 +95,8 @@ def _full(model: str, dataset: str, schedule: str, lrs, epochs: int, seeds, extr
 
 
 #: The book's grids by name (``python -m adaptive_methods.experiments presets`` lists them).
+#:
+#: :meta hide-value:
 PRESETS: dict[str, GridSpec] = {}
 
 

@@ -46,6 +46,7 @@ class LogisticRegression(nn.Module):
         self.linear = nn.Linear(c * h * w, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The class scores (logits), shape (N, num_classes), of images x (N, C, H, W)."""
         return self.linear(x.flatten(1))
 
 
@@ -80,6 +81,7 @@ class MLP(nn.Module):
         self.out = nn.Linear(hidden, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The class scores (logits), shape (N, num_classes), of images x (N, C, H, W)."""
         return self.out(torch.relu(self.hidden(x.flatten(1))))
 
 
@@ -92,8 +94,8 @@ class CifarNet(nn.Module):
     Two convolutions with 64 channels and 6x6 kernels, each followed by a ReLU; 2x2 max
     pooling and local response normalisation between and after them; fully connected
     layers of 384 and 192 ReLU units with dropout (keep probability 0.5) between them; a
-    linear output layer. The convolutions pad to keep the image size (TensorFlow's "same"
-    padding: 2 pixels before and 3 after for a 6-wide kernel), so the first fully
+    linear output layer. The convolutions pad to keep the image size (TensorFlow's
+    "same" padding: 2 pixels before and 3 after for a 6-wide kernel), so the first fully
     connected layer sees ``64 * (H/4) * (W/4)`` features: 4096 on 32x32 CIFAR-10 images,
     3136 on 28x28 ones. The LRN constants are those of the TensorFlow CIFAR-10 model the
     name comes from (window 9, alpha 0.001 over the window, beta 0.75, k 1).
@@ -155,10 +157,13 @@ class CifarNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The class scores (logits), shape (N, num_classes), of images x (N, C, H, W)."""
         return self.classifier(self.features(x))
 
 
 #: The models by the name :func:`build_model` and the command line take.
+#:
+#: :meta hide-value:
 MODELS = {"logreg": LogisticRegression, "mlp": MLP, "cifarnet": CifarNet}
 _ALIASES = {
     "logistic": "logreg",

@@ -45,7 +45,8 @@ def _unit(name, value):
 class RunConfig:
     """Everything that defines one training run; ``run_id`` names its files.
 
-    The fields are checked when the configuration is made (and by :meth:`validate`).
+    The fields are checked when the configuration is made (and by :meth:`validate`); the
+    names of the model, the data set, the optimizer and the device when the run starts.
     ``beta1``, ``beta2``, ``eps``, ``bias_correction`` and ``schedule`` left at None take
     the optimizer's own defaults (AdamNC's beta schedules, ``amsgrad-paper``'s eps 0 and
     alpha/sqrt(t), ...); the result file records the values that ran. The fields of
@@ -94,7 +95,7 @@ class RunConfig:
     eval_batch_size : int, default 1000
         Images per batch of an evaluation, >= 1.
     device : str, default "auto"
-        ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` (checked when the run starts).
+        ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     deterministic : bool, default True
         Deterministic kernels; False lets a GPU pick faster ones.
     threads : int or None, default None

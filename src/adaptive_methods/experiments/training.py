@@ -477,8 +477,9 @@ def train(
         If ``config`` is not a :class:`RunConfig`.
     ValueError
         If ``stop_after`` is not a positive int or None or comes without a
-        ``checkpoint_dir``, a folder is not writable, or the optimizer refuses the
-        configuration's hyperparameters.
+        ``checkpoint_dir``, a folder is not writable, the configuration names no such
+        model, data set, optimizer or device, or the optimizer refuses its
+        hyperparameters.
     CheckpointError
         If the checkpoint found cannot be resumed (``resume=True``).
     RunInterrupted

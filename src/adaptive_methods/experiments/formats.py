@@ -18,7 +18,26 @@ __all__ = ["DatasetFormatError", "read_idx", "write_idx", "read_cifar_batch", "s
 
 
 class DatasetFormatError(ValueError):
-    """A data file exists but is not a valid file of the expected format (or not the pinned file)."""
+    """A data file exists but is not a valid file of the expected format (or not the pinned file).
+
+    A broken file is reported, never skipped: the message names the file and what is wrong
+    with it. A ``ValueError``; :class:`~adaptive_methods.experiments.sources.UnpinnedDataError`
+    is the subclass for a valid file that is not the pinned one.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = f"{folder.name}/labels-idx1-ubyte"
+    >>> with open(path, "wb") as file:  # the header of 3 labels, and only 2 of them
+    ...     _ = file.write(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 7]))
+    >>> try:
+    ...     read_idx(path)
+    ... except DatasetFormatError as error:
+    ...     print(str(error).split(": ", 1)[1])
+    IDX file truncated: header says shape (3,) (3 bytes of data), found 2 bytes
+    >>> folder.cleanup()
+    """
 
 
 _IDX_DTYPES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"),

@@ -46,6 +46,32 @@ _AXES_ORDER = ("bias_correction", "seed", "optimizer", "lr", "beta2")
 
 @dataclass
 class GridSpec:
+    """A grid of runs: a base configuration and the axes swept over it.
+
+    :func:`expand` makes its runs, one :class:`~adaptive_methods.experiments.config.RunConfig`
+    per combination of the axes' values; :data:`PRESETS` holds the book's grids.
+
+    Parameters
+    ----------
+    name : str
+        The grid's name (a preset's name on the command line).
+    base : dict
+        :class:`~adaptive_methods.experiments.config.RunConfig` fields every run shares.
+    axes : dict of str to list
+        Fields swept, each a non-empty list of values (checked by :func:`expand`).
+    description : str, default ""
+        One line for ``presets`` on the command line.
+    default_out : str, default ""
+        The results folder the command line writes to unless told otherwise.
+
+    Examples
+    --------
+    >>> spec = GridSpec("small", base=dict(model="mlp", epochs=2),
+    ...                 axes=dict(optimizer=["adam", "amsgrad"], lr=[1e-3, 1e-2]))
+    >>> len(expand(spec)), len(expand(spec.with_overrides(axes=dict(seed=[0, 1]))))
+    (4, 8)
+    """
+
     name: str
     base: dict
     axes: dict
@@ -53,6 +79,8 @@ class GridSpec:
     default_out: str = field(default="")
 
     def with_overrides(self, base: dict | None = None, axes: dict | None = None) -> "GridSpec":
+        """A copy with ``base`` fields and ``axes`` replaced or added (the command line's
+        ``--epochs``, ``--lrs``, ...)."""
         return GridSpec(self.name, {**self.base, **(base or {})}, {**self.axes, **(axes or {})}, self.description,
                         self.default_out)
 
@@ -66,6 +94,9 @@ def _full(model: str, dataset: str, schedule: str, lrs, epochs: int, seeds, extr
     return base, axes
 
 
+#: The book's grids by name (``python -m adaptive_methods.experiments presets`` lists them).
+#:
+#: :meta hide-value:
 PRESETS: dict[str, GridSpec] = {}
 
 
@@ -168,7 +199,41 @@ PRESETS["reduced-cifarnet"] = GridSpec(
 
 
 def expand(spec: GridSpec) -> list[RunConfig]:
-    """The grid's configurations, bias correction on before off, then seed by seed."""
+    """The grid's configurations, bias correction on before off, then seed by seed.
+
+    The axes vary in the order bias correction, seed, optimizer, step size, beta2 (the
+    first slowest), then any other axis in the order given; so a grid stopped early has the
+    runs with bias correction and the first seeds done.
+
+    Parameters
+    ----------
+    spec : GridSpec
+        The grid.
+
+    Returns
+    -------
+    list of RunConfig
+        One configuration per combination of the axes' values.
+
+    Raises
+    ------
+    ValueError
+        If an axis is not a non-empty list or tuple, or a combination is not a valid
+        :class:`~adaptive_methods.experiments.config.RunConfig`.
+
+    Examples
+    --------
+    >>> spec = GridSpec("demo", base={}, axes=dict(lr=[1e-3, 1e-2],
+    ...                 optimizer=["adam", "amsgrad"], bias_correction=[False, True]))
+    >>> [(c.bias_correction, c.optimizer, c.lr) for c in expand(spec)][:3]
+    [(True, 'adam', 0.001), (True, 'adam', 0.01), (True, 'amsgrad', 0.001)]
+    >>> len(expand(PRESETS["fashion-logreg"]))  # 2 x 3 seeds x 2 x 4 step sizes x 2
+    96
+    >>> expand(GridSpec("empty", base={}, axes=dict(lr=[])))
+    Traceback (most recent call last):
+    ...
+    ValueError: grid axis 'lr' must be a non-empty list, got []
+    """
     names = [a for a in _AXES_ORDER if a in spec.axes] + [a for a in spec.axes if a not in _AXES_ORDER]
     for name in names:
         if not isinstance(spec.axes[name], (list, tuple)) or not spec.axes[name]:
@@ -300,18 +365,88 @@ def run_grid(configs: list[RunConfig], out_dir, *, checkpoint_dir=None, workers:
              log=print, fresh: bool = False, batched: bool = False, max_batch_runs: int | None = None) -> dict:
     """Run the configurations that have no result of exactly that run yet; returns counts.
 
-    ``workers`` processes run at once (``threads`` torch threads each; by default the CPU
-    count divided by the workers; the thread count is part of each run's identity).
-    ``time_budget_s``: start no new run after this long; runs in flight finish, so a rerun of
-    the same command picks up where this one stopped. A worker that dies is retried once
-    (resuming from its checkpoint), then reported under ``failed``. ``fresh``: start every
-    run afresh, ignoring checkpoints (a checkpoint of another run is otherwise refused).
+    Each run is a worker process of its own, claimed with a claim file in ``out_dir`` so
+    that two grids on one folder never do a run twice. A worker that dies is retried once
+    (resuming from its checkpoint), then reported under ``failed``. The command line's
+    ``grid`` calls this.
 
-    ``batched``: train the runs of a model in :data:`~.batched.BATCHED_MODELS` in this
-    process as batched models (:mod:`.batched`; ``max_batch_runs`` caps a batch), one batch
-    after another, each claiming all its runs; the other runs go to the workers. SIGTERM or
-    SIGINT stops a batch at its next step with a checkpoint (the same command resumes it),
-    and the summary says ``interrupted``.
+    Parameters
+    ----------
+    configs : list of RunConfig
+        The runs (:func:`expand` of a grid).
+    out_dir : str or os.PathLike
+        The results folder: a run with a result of exactly that run here is done.
+    checkpoint_dir : str or os.PathLike or None, default None
+        Where checkpoints go; None: ``results/scratch/checkpoints/<experiment>``.
+    workers : int, default 1
+        Worker processes at once, >= 1.
+    threads : int or None, default None
+        torch threads per run; None: the CPU count divided by the workers. It is part of
+        each run's identity.
+    experiment : str, default "grid"
+        The grid's name, recorded in the results.
+    command : str, default ""
+        The command line recorded in the results.
+    time_budget_s : float or None, default None
+        Start no new run (or batch) after this many seconds (> 0); runs in flight finish,
+        so a rerun of the same command picks up where this one stopped.
+    progress : bool, default True
+        Log a line for every finished run.
+    log : callable, default print
+        Called with each line of the grid's log.
+    fresh : bool, default False
+        Start every run afresh, ignoring checkpoints (a checkpoint of another run is
+        otherwise refused).
+    batched : bool, default False
+        Train the runs of a model in
+        :data:`~adaptive_methods.experiments.batched.BATCHED_MODELS` in this process as
+        batched models, one batch after another, each claiming all its runs; the other runs
+        go to the workers. SIGTERM or SIGINT stops a batch at its next step with a
+        checkpoint (the same command resumes it).
+    max_batch_runs : int or None, default None
+        The most runs in one batch (>= 1); None: no cap.
+
+    Returns
+    -------
+    dict
+        ``"total"``, ``"finished"`` (runs finished by this call), ``"failed"`` (run id
+        and message), ``"skipped"`` (claimed by another grid), ``"remaining"``,
+        ``"wall_time_s"``, ``"interrupted"`` and ``"checkpoints"`` (those left).
+
+    Raises
+    ------
+    ValueError
+        If ``workers``, ``time_budget_s`` or ``max_batch_runs`` is out of range.
+
+    Examples
+    --------
+    Four runs of logistic regression on a tiny MNIST-format folder, trained in this
+    process as one batched model:
+
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from adaptive_methods.experiments.data import write_idx
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> rng = np.random.default_rng(0)
+    >>> for prefix, n in (("train", 60), ("t10k", 20)):
+    ...     images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    ...     labels = rng.integers(0, 10, n, dtype=np.uint8)
+    ...     _ = write_idx(f"{folder.name}/{prefix}-images-idx3-ubyte", images)
+    ...     _ = write_idx(f"{folder.name}/{prefix}-labels-idx1-ubyte", labels)
+    >>> base = dict(dataset="mnist", data_root=folder.name, download=False,
+    ...             fallback=False, accept_unpinned_data=True, validation_size=20,
+    ...             batch_size=20, log_every=2)
+    >>> grid = expand(GridSpec("demo", base, dict(optimizer=["adam", "amsgrad"],
+    ...                                           lr=[0.01, 0.1])))
+    >>> def run(configs):
+    ...     return run_grid(configs, f"{folder.name}/out", threads=1, batched=True,
+    ...                     checkpoint_dir=f"{folder.name}/ckpt", log=lambda line: None)
+    >>> summary = run(grid)
+    >>> summary["total"], summary["finished"], summary["remaining"]
+    (4, 4, 0)
+    >>> run(grid)["finished"]  # every run is done
+    0
+    >>> folder.cleanup()
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")

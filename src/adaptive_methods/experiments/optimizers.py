@@ -43,7 +43,25 @@ _OWN_FIELDS = {"lr": "lr", "betas": "beta1/beta2", "beta1": "beta1", "beta2": "b
 
 
 def package_methods() -> dict[str, tuple[str, dict]]:
-    """Command-line name -> (registry name, fixed constructor arguments), from the registry."""
+    """The package's optimizer names: name -> (registry name, fixed constructor arguments).
+
+    Every method of :data:`adaptive_methods.registry.METHODS` under its own name, and each
+    of its variants as ``NAME-VARIANT`` with the argument that picks the variant; built
+    from the registry, so a new method is named here without an edit.
+
+    Returns
+    -------
+    dict of str to (str, dict)
+        In the registry's order.
+
+    Examples
+    --------
+    >>> names = package_methods()
+    >>> names["adam"], names["amsgrad-paper"]
+    (('adam', {}), ('amsgrad', {'variant': 'paper'}))
+    >>> names["adabound-paper"]
+    ('adabound', {'form': 'paper'})
+    """
     names = {}
     for name, info in METHODS.items():
         names[name] = (name, {})
@@ -92,7 +110,41 @@ def _torch_class(name: str, class_name: str) -> type:
 
 
 def resolve_optimizer(name: str) -> OptimizerSpec:
-    """The class (and fixed options) that an optimizer name stands for."""
+    """The class (and fixed options) that an optimizer name stands for.
+
+    Parameters
+    ----------
+    name : str
+        A name of :func:`package_methods` (``"adam"``, ``"amsgrad-paper"``, ...), or
+        ``"torch.<name>"`` for a class of ``torch.optim`` that steps without a closure
+        (``"torch.adam"``; ``"torch.amsgrad"`` is ``torch.optim.Adam(amsgrad=True)``).
+        Case and surrounding spaces are ignored.
+
+    Returns
+    -------
+    OptimizerSpec
+        The normalised name, the class and the constructor arguments the name fixes.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a string.
+    ValueError
+        If ``name`` is not an optimizer, or is a ``torch.optim`` class that needs a
+        closure (L-BFGS); the message lists the names allowed.
+
+    Examples
+    --------
+    >>> spec = resolve_optimizer("AMSGrad-paper")
+    >>> spec.name, spec.cls.__name__, spec.fixed_kwargs
+    ('amsgrad-paper', 'AMSGrad', {'variant': 'paper'})
+    >>> resolve_optimizer("torch.amsgrad").implementation
+    'torch.optim.adam.Adam'
+    >>> resolve_optimizer("torch.lbfgs")
+    Traceback (most recent call last):
+    ...
+    ValueError: optimizer 'torch.lbfgs' needs a closure that re-evaluates the loss ...
+    """
     if not isinstance(name, str):
         raise TypeError(f"optimizer must be a string, got {type(name).__name__}")
     key = name.strip().lower()
@@ -198,10 +250,66 @@ def make_optimizer(name: str, params, *, lr: float, beta1: float | None = None, 
                    extra: dict | None = None):
     """Build the optimizer ``name`` over ``params``; returns ``(optimizer, controller, info)``.
 
-    ``None`` leaves a hyperparameter at the method's own default. ``controller`` is the
-    :class:`StepController` that a ``torch.optim`` class needs before every step, else None.
-    ``info`` records the class, the constructor arguments and the hyperparameters read back
-    from the optimizer's parameter groups, with the schedule and bias correction that ran.
+    For the package's methods the schedule and the bias correction are constructor
+    arguments; a bias correction the named variant does not have picks the method's first
+    variant that has it (``amsgrad`` without it is ``amsgrad-paper``'s Algorithm 2). A
+    ``torch.optim`` class gets a :class:`StepController` that sets its step size (and,
+    with the bias correction off, rescales lr and eps exactly) before every step.
+
+    Parameters
+    ----------
+    name : str
+        An optimizer name of :func:`resolve_optimizer`.
+    params : iterable of torch.Tensor or of dict
+        The parameters (or parameter groups) to optimise.
+    lr : float
+        The step size alpha.
+    beta1, beta2 : float or None, default None
+        None leaves the method's own (``torch.optim.RMSprop`` takes beta2 as ``alpha``).
+    eps : float or None, default None
+        None leaves the method's own.
+    bias_correction : bool or None, default None
+        Adam's bias correction on or off; None leaves the method's own.
+    schedule : {"constant", "inv_sqrt"} or None, default None
+        alpha_t = alpha or alpha / sqrt(t); None leaves the method's own.
+    extra : dict or None, default None
+        Further constructor arguments, not those the other arguments set.
+
+    Returns
+    -------
+    optimizer : torch.optim.Optimizer
+    controller : StepController or None
+        What a ``torch.optim`` class needs before every step
+        (``controller.before_step(t)``); None for the package's methods.
+    info : dict
+        What ran: the class, the constructor arguments, the hyperparameters read back from
+        the parameter groups, and the schedule and bias correction.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a string.
+    ValueError
+        If ``name`` is not an optimizer, the optimizer has no such hyperparameter (eps of
+        SGD, a bias correction it never or always applies, another schedule), or ``extra``
+        sets one that another argument sets.
+
+    Examples
+    --------
+    >>> import torch
+    >>> weights = [torch.nn.Parameter(torch.zeros(3))]
+    >>> optimizer, controller, info = make_optimizer("amsgrad", weights, lr=0.1,
+    ...                                              bias_correction=False)
+    >>> type(optimizer).__name__, controller, info["kwargs"]["variant"]
+    ('AMSGrad', None, 'paper')
+    >>> optimizer, controller, info = make_optimizer("torch.adam", weights, lr=0.1,
+    ...                                              schedule="inv_sqrt")
+    >>> controller.before_step(4), info["bias_correction"]
+    (0.05, True)
+    >>> make_optimizer("sgd", weights, lr=0.1, eps=1e-8)
+    Traceback (most recent call last):
+    ...
+    ValueError: optimizer 'sgd' has no eps; leave eps unset
     """
     spec = resolve_optimizer(name)
     extra = dict(extra or {})

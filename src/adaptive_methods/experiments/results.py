@@ -130,7 +130,24 @@ def _cpu_name() -> str:
 # --------------------------------------------------------------------------- reading
 
 class ResultFileError(ValueError):
-    """A result file that cannot be read (truncated, not JSON, not a result)."""
+    """A result file that cannot be read (truncated, not JSON, not a result).
+
+    The message names the file and the remedy (delete it, or run its configuration again).
+    A ``ValueError``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> with open(f"{folder.name}/half.json", "w") as file:
+    ...     _ = file.write('{"schema": "adaptive-methods/exp')
+    >>> try:
+    ...     load_results(folder.name)
+    ... except ResultFileError as error:
+    ...     print(str(error).split(": ", 1)[1][:26])
+    not a readable JSON file (
+    >>> folder.cleanup()
+    """
 
 
 def read_result(path: str | os.PathLike) -> dict:
@@ -151,8 +168,42 @@ def read_result(path: str | os.PathLike) -> dict:
 
 
 def load_results(*folders: str | os.PathLike) -> list[dict]:
-    """Every result file (``*.json`` with our schema) under the folders, sorted by run id;
-    other JSON files are skipped, a broken result file raises :class:`ResultFileError`."""
+    """Every result file under the folders, sorted by experiment and run id.
+
+    The folders are searched recursively for ``*.json``; JSON files of another schema are
+    skipped. Each result gets ``"_path"``, the file it was read from.
+
+    Parameters
+    ----------
+    *folders : str or os.PathLike
+        Folders of result files (those that
+        :func:`~adaptive_methods.experiments.training.train` and a grid write).
+
+    Returns
+    -------
+    list of dict
+        The results, as :func:`read_result` reads them.
+
+    Raises
+    ------
+    ResultFileError
+        If a ``*.json`` file is not readable JSON, or is a result file that lacks a part.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> for run_id in ("b", "a"):
+    ...     result = {"schema": SCHEMA, "experiment": "demo", "run_id": run_id,
+    ...               "config": {}, "final": {}, "metrics": {}}
+    ...     with open(f"{folder.name}/{run_id}.json", "w") as file:
+    ...         json.dump(result, file)
+    >>> with open(f"{folder.name}/notes.json", "w") as file:  # not a result: skipped
+    ...     json.dump({"note": "hello"}, file)
+    >>> [r["run_id"] for r in load_results(folder.name)]
+    ['a', 'b']
+    >>> folder.cleanup()
+    """
     out = []
     for folder in folders:
         for path in sorted(Path(folder).rglob("*.json")):
@@ -288,11 +339,56 @@ def _final(result: dict, metric: str) -> float:
 
 def summary_table(results: Iterable[dict], by: Sequence[str] = _KEY_FIELDS,
                   metrics: Sequence[str] = ("test_acc", "test_loss", "train_loss"), *, warn=None) -> list[dict]:
-    """One row per configuration: the ``by`` fields, every other field that differs between
-    the results (so nothing is merged), and mean/std/min/max/n over seeds of each final
-    metric. A run that diverged (its loss became non-finite, stored as ``null``) enters with
-    loss ``inf`` and the accuracy it really had, and the row counts it under ``diverged``,
-    so that a mean never hides a failed seed. ``warn``: see :func:`group_results`."""
+    """One row per configuration, with statistics over its seeds of each final metric.
+
+    Runs are grouped by the ``by`` fields and by every other field that differs between
+    the results (:func:`group_results`), so runs of different configurations are never
+    merged. A run that diverged (its loss became non-finite, stored as ``null``) enters with
+    loss ``inf`` and the accuracy it really had, and the row counts it under
+    ``"diverged"``, so that a mean never hides a failed seed; a metric a run did not
+    record (no validation split) enters as NaN.
+
+    Parameters
+    ----------
+    results : iterable of dict
+        Results, as :func:`load_results` gives them.
+    by : sequence of str, default: the fields that name a configuration
+        Configuration fields to group by; the default is ``model``, ``dataset`` (the name
+        of the data set that was loaded), ``optimizer``, ``lr``, ``beta1``, ``beta2``,
+        ``bias_correction``, ``schedule`` and ``eps``.
+    metrics : sequence of str, default ("test_acc", "test_loss", "train_loss")
+        Final metrics (keys of ``result["final"]``) to summarise.
+    warn : callable or None, default None
+        Called with a message for every group in which a seed occurs twice; None: a
+        ``UserWarning``.
+
+    Returns
+    -------
+    list of dict
+        One row per group: the ``by`` fields, the other differing fields, ``"seeds"``,
+        each metric as ``{"mean", "std", "min", "max", "n"}`` and ``"diverged"``.
+
+    Raises
+    ------
+    KeyError
+        If a ``by`` field is neither a configuration field nor a final metric of a result.
+
+    Examples
+    --------
+    Two seeds of Adam and one of AMSGrad, as minimal hand-made results:
+
+    >>> def run(optimizer, seed, test_acc):
+    ...     config = dict(model="logreg", dataset="mnist", optimizer=optimizer, lr=0.01,
+    ...                   beta1=0.9, beta2=0.999, bias_correction=True,
+    ...                   schedule="inv_sqrt", eps=1e-8, seed=seed)
+    ...     return dict(run_id=f"{optimizer}-{seed}", config=config,
+    ...                 dataset={"train": {"name": "MNIST"}},
+    ...                 final=dict(test_acc=test_acc, test_loss=0.3, train_loss=0.3))
+    >>> runs = [run("adam", 0, 0.91), run("adam", 1, 0.93), run("amsgrad", 0, 0.92)]
+    >>> rows = summary_table(runs, by=("optimizer", "lr"), metrics=("test_acc",))
+    >>> [(r["optimizer"], r["seeds"], round(r["test_acc"]["mean"], 3)) for r in rows]
+    [('adam', [0, 1], 0.92), ('amsgrad', [0], 0.92)]
+    """
     results = list(results)
     columns = list(by) + [f for f in differing_fields(results) if f not in by]
     rows = []
@@ -318,10 +414,50 @@ SELECTION_METRICS = ("val_acc", "val_loss", "train_loss", "train_acc")
 
 def best_configurations(rows: list[dict], *, per: Sequence[str] = ("optimizer",), metric: str = "val_acc",
                         maximize: bool | None = None) -> list[dict]:
-    """For each value of the ``per`` fields, the row with the best mean ``metric`` (an
-    accuracy is maximised, a loss minimised unless ``maximize`` says otherwise). Selecting
-    on the test split is refused: the test metrics of the selected rows are then an
-    estimate of new data, not the maximum of noisy values."""
+    """For each value of the ``per`` fields, the row with the best mean ``metric``.
+
+    Selecting on the test split is refused: the test metrics of the selected rows are then
+    an estimate of new data, not the maximum of noisy values. Rows whose ``metric`` is NaN
+    (runs without a validation split) are passed over.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of :func:`summary_table` that summarise ``metric``.
+    per : sequence of str, default ("optimizer",)
+        The fields that each get their own best row (``("optimizer", "bias_correction")``
+        picks one per optimizer and bias correction).
+    metric : {"val_acc", "val_loss", "train_loss", "train_acc"}, default "val_acc"
+        A metric of :data:`SELECTION_METRICS`, never the test split's.
+    maximize : bool or None, default None
+        Whether larger is better; None: an accuracy is maximised, a loss minimised.
+
+    Returns
+    -------
+    list of dict
+        The best row of each value of ``per``, sorted by that value.
+
+    Raises
+    ------
+    ValueError
+        If ``metric`` is not a selection metric, or no row has it (runs made without a
+        validation split).
+
+    Examples
+    --------
+    >>> rows = [
+    ...     {"optimizer": "adam", "lr": 0.01, "val_acc": {"mean": 0.91}},
+    ...     {"optimizer": "adam", "lr": 0.1, "val_acc": {"mean": 0.92}},
+    ...     {"optimizer": "amsgrad", "lr": 0.01, "val_acc": {"mean": 0.92}},
+    ...     {"optimizer": "amsgrad", "lr": 0.1, "val_acc": {"mean": 0.90}},
+    ... ]
+    >>> [(row["optimizer"], row["lr"]) for row in best_configurations(rows)]
+    [('adam', 0.1), ('amsgrad', 0.01)]
+    >>> best_configurations(rows, metric="test_acc")
+    Traceback (most recent call last):
+    ...
+    ValueError: metric must be one of (...) (a selection never looks at the test split), ...
+    """
     if metric not in SELECTION_METRICS:
         raise ValueError(f"metric must be one of {SELECTION_METRICS} (a selection never looks at the test split), "
                          f"got {metric!r}")
@@ -442,8 +578,45 @@ def _metric_cell(stats: dict, metric: str, percent: Sequence[str]) -> str:
 def format_table(rows: list[dict], columns: Sequence[str], *, metric_columns: Sequence[str] = ("test_acc",),
                  percent: Sequence[str] = ("test_acc", "train_acc", "val_acc"), labels: dict | None = None,
                  fmt: str = "markdown") -> str:
-    """A table, one row per configuration: the ``columns`` as they are, each metric as
-    ``mean ± std (n)`` over seeds. ``fmt``: ``"markdown"`` or ``"html"``."""
+    """A table, one row per configuration: the columns as they are, each metric as
+    ``mean ± std (n=...)`` over seeds.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of :func:`summary_table` (or :func:`best_configurations`).
+    columns : sequence of str
+        The fields shown as they are (a bool as on/off, a float in ``%g``).
+    metric_columns : sequence of str, default ("test_acc",)
+        The metrics shown as ``mean ± std (n=...)``.
+    percent : sequence of str, default ("test_acc", "train_acc", "val_acc")
+        The metrics shown in percent, with 2 decimals (the others with 4).
+    labels : dict or None, default None
+        Column headings by field name; a field without one is headed by its name.
+    fmt : {"markdown", "html"}, default "markdown"
+        The table's format.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        If ``fmt`` is neither ``"markdown"`` nor ``"html"``.
+    KeyError
+        If a row lacks a column or a metric.
+
+    Examples
+    --------
+    >>> rows = [{"optimizer": "adam", "bias_correction": True,
+    ...          "test_acc": {"mean": 0.9123, "std": 0.0012, "n": 3}}]
+    >>> print(format_table(rows, ["optimizer", "bias_correction"],
+    ...                    labels={"bias_correction": "bias correction"}))
+    | optimizer | bias correction | test_acc |
+    |---|---|---|
+    | adam | on | 91.23 ± 0.12% (n=3) |
+    """
     if fmt not in ("markdown", "html"):
         raise ValueError(f"fmt must be 'markdown' or 'html', got {fmt!r}")
     labels = labels or {}

@@ -31,6 +31,35 @@ __all__ = ["Shard", "parse_shard", "select_shard", "SlurmJob", "sbatch_script", 
 
 @dataclass(frozen=True)
 class Shard:
+    """Shard ``index`` of ``count``: the runs at positions ``index, index + count, ...``.
+
+    Written ``i/n`` (``str(shard)``, the command line's ``--shard``); :func:`select_shard`
+    picks its runs.
+
+    Parameters
+    ----------
+    index : int
+        In ``[0, count)``.
+    count : int
+        The number of shards, >= 1.
+
+    Raises
+    ------
+    TypeError
+        If ``index`` or ``count`` is not an int.
+    ValueError
+        If ``count < 1`` or ``index`` is not in ``[0, count)``.
+
+    Examples
+    --------
+    >>> str(Shard(1, 4))
+    '1/4'
+    >>> Shard(4, 4)
+    Traceback (most recent call last):
+    ...
+    ValueError: shard must be i/n with n >= 1 and 0 <= i < n, got 4/4
+    """
+
     index: int
     count: int
 
@@ -47,7 +76,31 @@ class Shard:
 
 
 def parse_shard(text: str) -> Shard:
-    """``"i/n"`` -> :class:`Shard` (``0 <= i < n``)."""
+    """The :class:`Shard` written ``"i/n"`` (``0 <= i < n``), as ``--shard`` takes it.
+
+    Parameters
+    ----------
+    text : str
+        Two integers separated by ``/`` (spaces around them allowed).
+
+    Returns
+    -------
+    Shard
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not ``i/n`` with ``0 <= i < n``.
+
+    Examples
+    --------
+    >>> parse_shard("1/4")
+    Shard(index=1, count=4)
+    >>> parse_shard("4")
+    Traceback (most recent call last):
+    ...
+    ValueError: shard must be written i/n (two integers, 0 <= i < n), got '4'
+    """
     match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
     if not match:
         raise ValueError(f"shard must be written i/n (two integers, 0 <= i < n), got {text!r}")
@@ -55,7 +108,35 @@ def parse_shard(text: str) -> Shard:
 
 
 def select_shard(configs: list, shard: Shard | None) -> list:
-    """The runs of ``configs`` that shard ``i/n`` runs: those at positions ``i, i+n, i+2n, ...``."""
+    """The runs of ``configs`` that shard ``i/n`` runs: those at positions ``i, i+n, ...``.
+
+    The shards of a grid partition it into parts whose sizes differ by at most one, each
+    in the grid's order.
+
+    Parameters
+    ----------
+    configs : list
+        The grid's runs, in its order (:func:`~adaptive_methods.experiments.grid.expand`).
+    shard : Shard or None
+        The shard; None: every run.
+
+    Returns
+    -------
+    list
+
+    Raises
+    ------
+    TypeError
+        If ``shard`` is neither a Shard nor None.
+
+    Examples
+    --------
+    >>> runs = list("abcdefg")
+    >>> [select_shard(runs, Shard(i, 3)) for i in range(3)]
+    [['a', 'd', 'g'], ['b', 'e'], ['c', 'f']]
+    >>> select_shard(runs, None) == runs
+    True
+    """
     if shard is None:
         return list(configs)
     if not isinstance(shard, Shard):
@@ -71,13 +152,48 @@ _NAME = re.compile(r"[A-Za-z0-9_.+-]+")
 class SlurmJob:
     """What the job array asks of Slurm, and where it runs.
 
-    ``tasks``: array tasks (shards); ``workers`` runs at once in each task, each with
-    ``cpus_per_task // workers`` threads; ``gpus_per_task``: GPUs each task asks for (its
-    workers share them); ``time``: Slurm's time limit per task (``MM``, ``HH:MM:SS``,
-    ``D-HH:MM``...); ``partition``: a partition name or None (the cluster's default);
-    ``workdir``: the folder the tasks run in (the repository, on the shared filesystem);
-    ``log_dir``: where Slurm writes each task's output (relative to ``workdir``);
-    ``python``: the interpreter the tasks run.
+    Parameters
+    ----------
+    name : str
+        The job's name: letters, digits and ``_.+-``.
+    tasks : int
+        Array tasks (shards of the grid), >= 1.
+    workdir : str
+        The folder the tasks run in (the repository, on the shared filesystem).
+    python : str
+        The interpreter the tasks run.
+    workers : int, default 1
+        Runs at once in each task, >= 1 and at most ``cpus_per_task``; each gets
+        ``cpus_per_task // workers`` threads (:attr:`threads`).
+    cpus_per_task : int, default 1
+        CPUs each task asks for, >= 1.
+    gpus_per_task : int, default 0
+        GPUs each task asks for (its workers share them), >= 0.
+    mem_per_cpu : str or None, default None
+        A Slurm size (``4000``, ``4G``), or None for the cluster's default.
+    time : str, default "04:00:00"
+        Slurm's time limit per task (``MM``, ``HH:MM:SS``, ``D-HH:MM`` ...).
+    partition : str or None, default None
+        A partition name, or None for the cluster's default.
+    log_dir : str, default "results/scratch/slurm"
+        Where Slurm writes each task's output (relative to ``workdir``).
+
+    Raises
+    ------
+    ValueError
+        If a count is out of range, ``workers`` exceeds ``cpus_per_task``, or a name, a
+        time or a size is not in Slurm's form (the message names it).
+
+    Examples
+    --------
+    >>> job = SlurmJob("fashion-logreg", tasks=8, workdir="/shared/repo",
+    ...                python="python3", workers=2, cpus_per_task=8)
+    >>> job.threads
+    4
+    >>> SlurmJob("x", tasks=1, workdir=".", python="python3", time="4 hours")
+    Traceback (most recent call last):
+    ...
+    ValueError: time must be a Slurm time limit (MM, HH:MM:SS, D-HH:MM ...), got '4 hours'
     """
 
     name: str
@@ -111,15 +227,44 @@ class SlurmJob:
 
     @property
     def threads(self) -> int:
+        """torch threads per run: ``cpus_per_task // workers``."""
         return self.cpus_per_task // self.workers
 
 
 def sbatch_script(job: SlurmJob, grid_args: list[str]) -> str:
     """The job array's script: task ``i`` runs ``grid GRID_ARGS --shard i/tasks``.
 
-    ``grid_args`` are the arguments of ``python -m adaptive_methods.experiments grid``
-    (``--preset NAME`` and any overrides), without ``--shard``, ``--workers`` or
-    ``--threads``, which the job sets.
+    The script asks for ``#SBATCH --array=0-(tasks-1)`` and runs the grid with the job's
+    worker and thread counts (explicit, because the number of threads enters each run's
+    identity and a node's CPU count is not the task's).
+
+    Parameters
+    ----------
+    job : SlurmJob
+        The job array.
+    grid_args : list of str
+        The arguments of ``python -m adaptive_methods.experiments grid`` (``--preset NAME``
+        and any overrides), without ``--shard``, ``--workers`` or ``--threads``, which the
+        job sets.
+
+    Returns
+    -------
+    str
+        The script, for ``sbatch``.
+
+    Raises
+    ------
+    ValueError
+        If ``grid_args`` contains ``--shard``, ``--workers`` or ``--threads``.
+
+    Examples
+    --------
+    >>> job = SlurmJob("demo", tasks=4, workdir="/shared/repo", python="python3")
+    >>> script = sbatch_script(job, ["--preset", "fashion-logreg"])
+    >>> print(script.splitlines()[-1].split(" grid ")[1])  # task i's grid options
+    --preset fashion-logreg --workers 1 --threads 1 --shard "${SLURM_ARRAY_TASK_ID}/4"
+    >>> sbatch_directives(script)["array"]
+    '0-3'
     """
     for option in ("--shard", "--workers", "--threads"):
         if any(a == option or a.startswith(option + "=") for a in grid_args):
@@ -149,7 +294,22 @@ def sbatch_script(job: SlurmJob, grid_args: list[str]) -> str:
 
 
 def sbatch_directives(script: str) -> dict[str, str]:
-    """The ``#SBATCH --key=value`` lines of a job script, as ``{key: value}``."""
+    """The ``#SBATCH --key=value`` lines of a job script, as ``{key: value}``.
+
+    Parameters
+    ----------
+    script : str
+        A job script (:func:`sbatch_script`'s).
+
+    Returns
+    -------
+    dict of str to str
+
+    Examples
+    --------
+    >>> sbatch_directives("#!/bin/bash\\n#SBATCH --time=01:00:00\\n#SBATCH --array=0-7")
+    {'time': '01:00:00', 'array': '0-7'}
+    """
     out = {}
     for line in script.splitlines():
         match = re.fullmatch(r"#SBATCH\s+--([a-z-]+)=(\S+)\s*", line)
@@ -159,7 +319,37 @@ def sbatch_directives(script: str) -> dict[str, str]:
 
 
 def write_script(job: SlurmJob, grid_args: list[str], path) -> Path:
-    """Write :func:`sbatch_script` to ``path`` (executable) and make the log folder."""
+    """Write :func:`sbatch_script` to ``path`` (executable) and make the log folder.
+
+    Parameters
+    ----------
+    job : SlurmJob
+        The job array; its ``workdir / log_dir`` is created.
+    grid_args : list of str
+        As for :func:`sbatch_script`.
+    path : str or os.PathLike
+        The script's file (its folder is created).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        As for :func:`sbatch_script`.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> job = SlurmJob("demo", tasks=2, workdir=folder.name, python="python3")
+    >>> path = write_script(job, ["--preset", "fashion-logreg"], f"{folder.name}/a.sbatch")
+    >>> os.access(path, os.X_OK), os.path.isdir(f"{folder.name}/{job.log_dir}")
+    (True, True)
+    >>> folder.cleanup()
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     (Path(job.workdir) / job.log_dir).mkdir(parents=True, exist_ok=True)
@@ -171,7 +361,25 @@ def write_script(job: SlurmJob, grid_args: list[str], path) -> Path:
 # ----------------------------------------------------------------------------- the command
 
 def add_slurm_arguments(s, int_at_least) -> None:
-    """The options of ``python -m adaptive_methods.experiments slurm``."""
+    """Add the options of ``python -m adaptive_methods.experiments slurm`` to a parser.
+
+    Parameters
+    ----------
+    s : argparse.ArgumentParser
+        The parser (the ``slurm`` subcommand's).
+    int_at_least : callable
+        ``int_at_least(low)`` returns the argparse type of an integer >= ``low``.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> add_slurm_arguments(parser, lambda low: int)
+    >>> args = parser.parse_args(["--preset", "fashion-logreg", "--tasks", "8",
+    ...                           "--", "--epochs", "2"])
+    >>> args.tasks, args.workers, args.time, args.grid_args
+    (8, 1, '04:00:00', ['--', '--epochs', '2'])
+    """
     import argparse
 
     s.add_argument("--preset", required=True, help="a name from `presets`")
@@ -192,8 +400,43 @@ def add_slurm_arguments(s, int_at_least) -> None:
 
 
 def slurm_command(args, grid_runs) -> int:
-    """Write the job array of ``args`` (and submit it with ``--submit``). ``grid_runs``
-    checks the grid options and counts the grid's runs; a bad option is a ValueError."""
+    """Write the job array of ``args`` (and submit it with ``--submit``).
+
+    The script goes to ``--script`` (default ``results/scratch/slurm/PRESET-TASKS.sbatch``)
+    with the current folder as the tasks' ``workdir``; what was written, and how to submit
+    it, is printed.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options of :func:`add_slurm_arguments`.
+    grid_runs : callable
+        ``grid_runs(grid_argv)`` checks the grid's options (``--preset NAME`` and the
+        options after ``--``) and returns the number of its runs; a bad option is a
+        ValueError.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 1 when ``sbatch`` is missing or fails.
+
+    Raises
+    ------
+    ValueError
+        If the grid options set ``--shard``, ``--workers`` or ``--threads``, or
+        ``--tasks`` exceeds the grid's runs.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> add_slurm_arguments(parser, lambda low: int)
+    >>> args = parser.parse_args(["--preset", "demo", "--tasks", "8"])
+    >>> slurm_command(args, grid_runs=lambda grid_argv: 4)
+    Traceback (most recent call last):
+    ...
+    ValueError: --tasks 8 is more than the grid's 4 runs; choose at most 4
+    """
     extra = args.grid_args[1:] if args.grid_args[:1] == ["--"] else args.grid_args
     grid_argv = ["--preset", args.preset, *extra]
     for option in ("shard", "workers", "threads"):

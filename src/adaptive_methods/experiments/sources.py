@@ -86,7 +86,35 @@ ACCEPT_UNPINNED_VARIABLE = "ADAPTIVE_METHODS_ACCEPT_UNPINNED"
 
 
 class UnpinnedDataError(DatasetFormatError):
-    """A data file is not the pinned file of its data set (another version, or altered)."""
+    """A data file is not the pinned file of its data set (another version, or altered).
+
+    The message names the file, its SHA-256 and the pinned one, and how to use it knowingly
+    (``accept_unpinned=True``, ``--accept-unpinned-data`` or
+    ``ADAPTIVE_METHODS_ACCEPT_UNPINNED=1``); the result file then records it as not
+    pinned. A :class:`~adaptive_methods.experiments.formats.DatasetFormatError`.
+
+    Examples
+    --------
+    Four random MNIST files are valid IDX files, but not MNIST's:
+
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from adaptive_methods.experiments.data import write_idx
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> rng = np.random.default_rng(0)
+    >>> for prefix, n in (("train", 3), ("t10k", 2)):
+    ...     images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    ...     labels = rng.integers(0, 10, n, dtype=np.uint8)
+    ...     _ = write_idx(f"{folder.name}/{prefix}-images-idx3-ubyte", images)
+    ...     _ = write_idx(f"{folder.name}/{prefix}-labels-idx1-ubyte", labels)
+    >>> from adaptive_methods.experiments.data import load_dataset
+    >>> try:
+    ...     load_dataset("mnist", root=folder.name, download=False, fallback=False)
+    ... except UnpinnedDataError as error:
+    ...     print("is not the pinned file of mnist" in str(error))
+    True
+    >>> folder.cleanup()
+    """
 
 
 NPM_SPLIT_SEED = 0

@@ -37,7 +37,27 @@ __all__ = ["RunConfig", "train", "resolve_device", "result_path", "checkpoint_pa
 
 
 class RunInterrupted(Exception):
-    """Raised by :func:`train` when ``stop_after`` stops a run early (a simulated kill)."""
+    """Raised when a run stops early with a checkpoint, which the same call resumes.
+
+    :func:`train` raises it when ``stop_after`` stops a run (a simulated kill);
+    :func:`~adaptive_methods.experiments.batched.train_batched` also on SIGTERM or SIGINT.
+
+    Parameters
+    ----------
+    step : int
+        The steps done when the run stopped.
+    checkpoint : pathlib.Path or None
+        The checkpoint written at that step (None where the run had no checkpoint folder).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> stop = RunInterrupted(5, Path("run.pt"))
+    >>> stop.step, stop.checkpoint.name
+    (5, 'run.pt')
+    >>> str(stop)
+    'run stopped after step 5; checkpoint: run.pt'
+    """
 
     def __init__(self, step: int, checkpoint: Path | None):
         super().__init__(f"run stopped after step {step}; checkpoint: {checkpoint}")
@@ -45,7 +65,37 @@ class RunInterrupted(Exception):
 
 
 def resolve_device(device: str | torch.device = "auto", local_rank: int = 0) -> torch.device:
-    """``"auto"``: the CUDA device of this rank when CUDA is present, else the CPU."""
+    """The device a run trains on: ``"auto"`` is this rank's CUDA device, else the CPU.
+
+    Parameters
+    ----------
+    device : str or torch.device, default "auto"
+        ``"auto"``, ``"cpu"``, ``"cuda"`` (this rank's GPU) or ``"cuda:N"``; a
+        ``torch.device`` is returned as it is.
+    local_rank : int, default 0
+        This process's rank on its machine (``LOCAL_RANK`` under torchrun): the GPU that
+        ``"auto"`` and ``"cuda"`` pick.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    TypeError
+        If ``device`` is neither a string nor a ``torch.device``.
+    ValueError
+        If ``device`` is not one of the allowed names, or is ``"cuda"`` without CUDA.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    >>> resolve_device("gpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'
+    """
     if isinstance(device, torch.device):
         return device
     if not isinstance(device, str):
@@ -377,13 +427,104 @@ def train(
 ):
     """Train one configuration and return its result (also written to ``out_dir``).
 
-    ``checkpoint_dir``: where checkpoints go (none are written when it is ``None``). With
-    ``resume=True`` a checkpoint of the same run found there is continued; one of another
-    run is refused, listing the differences. ``stop_after``: stop once this many steps are
-    done, after writing a checkpoint, and raise :class:`RunInterrupted` (what a kill does,
-    minus the lost work). A result of this very run already in ``out_dir`` is returned as
-    it is (with ``"reused": True``) unless ``force``. ``return_model``: return
-    ``(result, model)`` instead of the result alone.
+    Loads the data (:func:`~adaptive_methods.experiments.data.load_train_test`, then
+    :func:`~adaptive_methods.experiments.data.split_validation`), builds the model and the
+    optimizer, and trains on minibatches in the order the seed fixes, evaluating every
+    ``config.log_every`` steps. Under torchrun every process calls it, and the model is
+    wrapped in ``DistributedDataParallel``.
+
+    Parameters
+    ----------
+    config : RunConfig
+        The run.
+    out_dir : str or os.PathLike or None, default None
+        Where the result file ``<run_id>.json`` goes (none is written when None). A result
+        of this very run (the same identity) already there is returned as it is, with
+        ``"reused": True``, unless ``force``.
+    checkpoint_dir : str or os.PathLike or None, default None
+        Where the checkpoint ``<run_id>.pt`` goes (none is written when None).
+    resume : bool, default True
+        Continue from a checkpoint of this run found in ``checkpoint_dir``; one of another
+        run is refused, listing the differences. False starts afresh.
+    keep_checkpoint : bool, default False
+        Keep the checkpoint once the run is done (it is deleted otherwise).
+    stop_after : int or None, default None
+        Stop once this many steps (>= 1) are done, after writing a checkpoint, and raise
+        :class:`RunInterrupted` (what a kill does, minus the lost work); needs
+        ``checkpoint_dir``.
+    progress : bool, default True
+        Show a progress bar.
+    experiment : str, default "single"
+        The experiment's name, recorded in the result.
+    command : str or None, default None
+        The command line recorded in the result; None: this process's.
+    return_model : bool, default False
+        Return ``(result, model)`` instead of the result alone.
+    force : bool, default False
+        Train even when ``out_dir`` holds a result of this run.
+
+    Returns
+    -------
+    dict or (dict, torch.nn.Module)
+        The result: ``"config"``, ``"identity"``, ``"metrics"`` (every logged value by
+        step), ``"final"`` (the last ones, and whether the run diverged), ``"dataset"``,
+        ``"optimizer"`` (what ran), the environment, the git commit and the timings; with
+        ``return_model``, also the trained model.
+
+    Raises
+    ------
+    TypeError
+        If ``config`` is not a :class:`RunConfig`.
+    ValueError
+        If ``stop_after`` is not a positive int or None or comes without a
+        ``checkpoint_dir``, a folder is not writable, the configuration names no such
+        model, data set, optimizer or device, or the optimizer refuses its
+        hyperparameters.
+    CheckpointError
+        If the checkpoint found cannot be resumed (``resume=True``).
+    RunInterrupted
+        When ``stop_after`` stops the run.
+    DatasetUnavailableError, DatasetFormatError, UnpinnedDataError
+        As for :func:`~adaptive_methods.experiments.data.load_dataset`.
+
+    Examples
+    --------
+    Logistic regression for 4 steps on a tiny MNIST-format folder of random images:
+
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from adaptive_methods.experiments.data import write_idx
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> rng = np.random.default_rng(0)
+    >>> for prefix, n in (("train", 60), ("t10k", 20)):
+    ...     images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    ...     labels = rng.integers(0, 10, n, dtype=np.uint8)
+    ...     _ = write_idx(f"{folder.name}/{prefix}-images-idx3-ubyte", images)
+    ...     _ = write_idx(f"{folder.name}/{prefix}-labels-idx1-ubyte", labels)
+    >>> config = RunConfig(dataset="mnist", data_root=folder.name, download=False,
+    ...                    fallback=False, accept_unpinned_data=True, validation_size=20,
+    ...                    batch_size=20, epochs=2, log_every=3, threads=1)
+    >>> result = train(config, out_dir=f"{folder.name}/out", progress=False)
+    >>> result["metrics"]["step"], result["dataset"]["train"]["size"]
+    ([0, 3, 4], 40)
+    >>> train(config, out_dir=f"{folder.name}/out", progress=False)["reused"]
+    True
+
+    Stopped after 2 steps and resumed from its checkpoint, the run ends with the same
+    parameters, bit for bit:
+
+    >>> try:
+    ...     train(config, checkpoint_dir=f"{folder.name}/ckpt", stop_after=2,
+    ...           progress=False)
+    ... except RunInterrupted as stop:
+    ...     print(stop.step)
+    2
+    >>> resumed = train(config, checkpoint_dir=f"{folder.name}/ckpt", progress=False)
+    >>> resumed["resumed_at_steps"]
+    [2]
+    >>> resumed["parameters_sha256"] == result["parameters_sha256"]
+    True
+    >>> folder.cleanup()
     """
     if not isinstance(config, RunConfig):
         raise TypeError(f"config must be a RunConfig, got {type(config).__name__}")

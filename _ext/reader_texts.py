@@ -10,7 +10,7 @@ in a form jupyterlab-myst shows as text and the book turns into what it always s
   (parenthetical): ``[Reddi et al. (2018)](cite:t:reddi2018convergence)``,
   ``[(Kingma and Ba, 2015)](cite:p:kingma2015adam)``. The book makes it sphinxcontrib-bibtex's
   ``{cite:t}``/``{cite:p}`` citation (the bibliography and the PDF list the work);
-- a numbered reference carries its text without ``%s``: ``{numref}`Fig. 4.3 <fig-thm1>```.
+- a numbered reference carries its text without ``%s``: ``{numref}`Fig. 4.1 <fig-thm1>```.
   Sphinx's numref would take that text as a format and fail; here the book numbers the
   reference itself, as ``{numref}`fig-thm1``` does (the PDF gets LaTeX's number).
 

@@ -349,7 +349,7 @@ LAB_BOXES = """Array.from(document.querySelectorAll('.jp-NotebookPanel .myst asi
   .map(t => t.textContent.trim())"""
 RAW_MYST = re.compile(r"```|:::|\{[\w:-]+\}`|glued\(|\{glue|\{eval\}")
 # A reference in a chapter's Markdown, with the text a reader sees: to a label
-# ({numref}`Fig. 4.3 <fig-thm1>`) or to a chapter ([Its title](04_name.md)).
+# ({numref}`Fig. 4.1 <fig-thm1>`) or to a chapter ([Its title](04_name.md)).
 REFERENCE = re.compile(r"\{(?:numref|prf:ref|ref)\}`(?P<text>[^`<]+?)\s*<(?P<label>[^>]+)>`"
                        r"|\[(?P<title>[^\[\]]+)\]\((?P<file>[\w./-]+)\.md\)")
 

@@ -113,7 +113,7 @@ BARE_IN_JUPYTERLAB = re.compile(r"\{cite(?::\w+)?\}`[^`]*`|\{(?:numref|prf:ref|r
 def test_citations_and_references_carry_the_text_a_reader_sees(path):
     """In JupyterLab a chapter shows "Reddi et al. (2018)" and "Fig. 4.3", as the book does:
     citations are [text](cite:t:KEY) links, references have their text
-    ({numref}`Fig. 4.3 <fig-thm1>`), chapters are linked as [title](file.md)
+    ({numref}`Fig. 4.1 <fig-thm1>`), chapters are linked as [title](file.md)
     (docs/design.md, "Citations and references in JupyterLab")."""
     bare = BARE_IN_JUPYTERLAB.findall(path.read_text())
     assert not bare, bare

@@ -4,7 +4,7 @@ The book numbers its own definitions, propositions and exercises by chapter
 ("Proposition 3.2"). A result quoted from a paper keeps the paper's number instead: it is
 written as a ``{prf:theorem}`` (or ``algorithm``, ``corollary``) with ``:nonumber:`` and
 ``:class: paper-result`` and a title that names it, e.g.
-``Theorem 1 of {cite:t}`reddi2018convergence```. sphinx-proof would show such a box as
+``Theorem 1 of Reddi et al. (2018)``. sphinx-proof would show such a box as
 "Theorem (Theorem 1 of ...)"; here its heading is the title alone.
 """
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
+# A citation in the book's Markdown: the text a reader sees, linked to the role and keys the
+# book cites it with ([Reddi et al. (2018)](cite:t:reddi2018convergence); _ext/reader_texts.py)
+CITATION = re.compile(r"\[(?P<text>[^\[\]]*)\]\(cite:(?P<form>[tp]):(?P<keys>[^)\s]+)\)")
 
 # The tests train tiny models: one thread is faster than two fighting over a busy
 # 2-core machine, and results do not depend on it.

@@ -367,7 +367,8 @@ SYNTHETIC = textwrap.dedent('''\
     ```{exercise} Square roots
     :label: ex-sqrt
 
-    Write `root(x)`, the square root of {math}`x`, see {numref}`fig-somewhere`, and say why.
+    Write `root(x)`, the square root of {math}`x`, see {numref}`fig-somewhere`, and say why
+    ([Reddi et al. (2018)](cite:t:reddi2018convergence) would).
     ```
 
     ```{solution-start} ex-sqrt
@@ -468,6 +469,7 @@ def test_tool_builds_parts_links_and_stand_ins(tmp_path):
     statement = nb.cells[2].source
     assert "$x$" in statement and "{numref}" not in statement
     assert "(https://book.example/chapters/99_synthetic.html#fig-somewhere)" in statement
+    assert "[Reddi et al. (2018)](https://book.example/references.html)" in statement
     test = nb.cells[4]
     assert test.metadata["nbgrader"]["points"] == 2
     assert test.source.count(tool.BEGIN_HIDDEN) == 1 and f"def {tool.HIDDEN_FUNCTION}():" in test.source

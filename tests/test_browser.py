@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from .cdp import Chromium, find_chromium
-from .conftest import REPO
+from .conftest import CITATION, REPO
 
 pytestmark = [pytest.mark.site, pytest.mark.timeout(900)]
 
@@ -348,12 +348,64 @@ LAB_PROSE = """(() => {
 LAB_BOXES = """Array.from(document.querySelectorAll('.jp-NotebookPanel .myst aside.myst-proof .myst-proof-title'))
   .map(t => t.textContent.trim())"""
 RAW_MYST = re.compile(r"```|:::|\{[\w:-]+\}`|glued\(|\{glue|\{eval\}")
+# A reference in a chapter's Markdown, with the text a reader sees: to a label
+# ({numref}`Fig. 4.1 <fig-thm1>`) or to a chapter ([Its title](04_name.md)).
+REFERENCE = re.compile(r"\{(?:numref|prf:ref|ref)\}`(?P<text>[^`<]+?)\s*<(?P<label>[^>]+)>`"
+                       r"|\[(?P<title>[^\[\]]+)\]\((?P<file>[\w./-]+)\.md\)")
+
+
+# where the book's Markdown names a target: a directive's `:label:` or `:name:`, a figure's
+# `name:` (a code cell's myst-nb options) and a section's `(label)=`
+LABEL_DEFINITION = re.compile(r"^\s*:(?:label|name):\s*([\w-]+)\s*$|^:?\s*name:\s*([\w-]+)\s*$|^\((\S+)\)=\s*$", re.M)
+
+
+def _book_names() -> tuple[set[str], set[str]]:
+    """The BibTeX keys of references.bib, and the labels of the book's boxes, figures,
+    exercises and sections: what JupyterLab would show for a citation or reference it
+    cannot resolve."""
+    keys = set(re.findall(r"^@\w+\{([^,\s]+),", (REPO / "references.bib").read_text(), re.M))
+    labels = set()
+    for md in [REPO / "intro.md", *(REPO / "chapters").glob("*.md")]:
+        body = md.read_text().split("\n---\n", 1)[1]  # after the jupytext header (a kernel's name)
+        labels.update(next(g for g in found.groups() if g) for found in LABEL_DEFINITION.finditer(body))
+    return keys, labels
+
+
+def _written_texts(chapter: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """The citations of a chapter's Markdown cells as written, and its references as
+    (text, the site's target: "#label" or "page.html")."""
+    import jupytext
+
+    prose = "\n".join(c.source for c in jupytext.read(chapter).cells if c.cell_type == "markdown")
+    citations = [_spaced(m["text"]) for m in CITATION.finditer(prose)]
+    references = [(_spaced(m["text"]), "#" + m["label"]) if m["label"] else (_spaced(m["title"]), m["file"] + ".html")
+                  for m in REFERENCE.finditer(prose)]
+    return citations, references
+
+
+def _spaced(text: str) -> str:
+    return " ".join(text.replace("\N{NO-BREAK SPACE}", " ").split())
+
+
+def _site_texts(page: str) -> tuple[set[str], set[tuple[str, str]]]:
+    """The citations of a site page as it shows them, and its internal links as (text, target)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((SITE / page).read_text(encoding="utf-8"), "html.parser")
+    citations = {_spaced(c.get_text()) for c in soup.select("article .bibtex-citation")}
+    links = set()
+    for link in soup.select("article a.reference.internal[href]"):
+        href = link["href"]
+        links.add((_spaced(link.get_text()), "#" + href.partition("#")[2] if "#" in href else href))
+    return citations, links
 
 
 def test_a_chapter_reads_in_jupyterlab_as_on_the_site(browser, jupyterlab):
     """Chapter 4 opened from its Binder link and run: jupyterlab-myst renders every Markdown
     cell, no directive fence, role or inline expression is left as text, its theorems are
-    boxes, and every number its prose quotes on the site is in the prose in JupyterLab."""
+    boxes, every number its prose quotes on the site is in the prose in JupyterLab, no
+    BibTeX key or label of the book is visible, and its citations ("Reddi et al. (2018)")
+    and references ("Fig. 4.1", a chapter's title) read as they do on the site."""
     _run_all_in_jupyterlab(browser, jupyterlab, MYST_CHAPTER, timeout=400)
     # the Markdown cells render (and evaluate their expressions) after the cells above them ran
     assert browser.wait_for(f"({LAB_PROSE}).every(c => c.rendered) && "
@@ -366,6 +418,19 @@ def test_a_chapter_reads_in_jupyterlab_as_on_the_site(browser, jupyterlab):
     assert not raw, raw
     boxes = browser.evaluate(LAB_BOXES, await_promise=False)
     assert any(b.startswith("Theorem") for b in boxes), boxes
+    # what jupyterlab-myst shows for a citation or reference it cannot resolve: the key, the label
+    shown = re.sub(r"\s+", " ", prose.replace("\N{NO-BREAK SPACE}", " "))
+    keys, labels = _book_names()
+    bare = sorted(n for n in keys | labels if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", shown))
+    assert not bare, bare
+    # citations and references read as written, and as the site shows them
+    citations, references = _written_texts(REPO / "chapters" / Path(MYST_CHAPTER).with_suffix(".md").name)
+    site_citations, site_links = _site_texts(MYST_CHAPTER)
+    assert len(citations) >= 3 and len(references) >= 5, (citations, references)
+    assert not [c for c in citations if c not in shown], [c for c in citations if c not in shown]
+    assert not [c for c in citations if c not in site_citations], (citations, sorted(site_citations))
+    assert not [r for r, _ in references if r not in shown], [r for r, _ in references if r not in shown]
+    assert not [r for r in references if r not in site_links], [r for r in references if r not in site_links]
     site = (SITE / MYST_CHAPTER).read_text(encoding="utf-8")
     numbers = [htmllib.unescape(n) for n in re.findall(r'<span class="pasted-text">([^<]*)</span>', site)]
     assert len(numbers) >= 20, numbers
@@ -558,9 +623,19 @@ def _html_pages() -> dict[str, str]:
     return {page: (SITE / page).read_text(encoding="utf-8") for page in site_pages()}
 
 
+def _heading_text(heading) -> str:
+    """A heading as a reference names it: without its number and its "#" link."""
+    copy = heading.__copy__()
+    for extra in copy.select(".section-number, .headerlink"):
+        extra.decompose()
+    return copy.get_text(" ", strip=True)
+
+
 def test_cross_references_say_what_they_point_to():
     """A link whose text is "Theorem 4", "Fig. 5.2" or "Exercise 6.1" lands on the box,
-    figure or exercise of that name and number."""
+    figure or exercise of that name and number; a reference to a section ({ref}) or a
+    chapter ([title](file.md)) says its title. Chapters write these texts for JupyterLab
+    (docs/design.md, "Citations and references in JupyterLab"); this holds them to the book's."""
     from bs4 import BeautifulSoup
 
     pages = _html_pages()
@@ -569,30 +644,42 @@ def test_cross_references_say_what_they_point_to():
     soups = {page: BeautifulSoup(text, "html.parser") for page, text in pages.items()}
     named = re.compile(r"^(Theorem|Corollary|Algorithm|Proposition|Lemma|Definition|Exercise|Fig\.) ([\d.]+)$")
     wrong = []
-    checked = 0
+    checked = {"numbered": 0, "section": 0, "chapter": 0}
     for page, soup in soups.items():
         for link in soup.select("article a.reference.internal[href]"):
-            match = named.match(link.get_text(" ", strip=True))
-            if not match:
-                continue
+            text = link.get_text(" ", strip=True)
             href = link["href"]
             target_page, _, anchor = href.partition("#")
             target_page = (Path(page).parent / target_page).as_posix() if target_page else page
             target_page = os.path.normpath(target_page)
             target = soups.get(target_page)
-            element = target.find(id=anchor) if target is not None and anchor else None
-            if element is None:
-                wrong.append(f"{page}: {link.get_text()!r} -> {href}: no such target")
-                continue
-            box = element if element.name in ("div", "figure") else element.find_parent(["div", "figure"])
-            heading = box.find(["p", "figcaption"]) if box is not None else None
-            text = heading.get_text(" ", strip=True) if heading is not None else ""
-            kind, number = match.groups()
-            expected = ("Fig. " if kind == "Fig." else f"{kind} ") + number
-            checked += 1
-            if not text.startswith(expected):
-                wrong.append(f"{page}: link {link.get_text()!r} -> {href} lands on {text[:60]!r}")
-    assert checked, "no numbered cross-reference found"
+            match = named.match(text)
+            if match:
+                element = target.find(id=anchor) if target is not None and anchor else None
+                if element is None:
+                    wrong.append(f"{page}: {link.get_text()!r} -> {href}: no such target")
+                    continue
+                box = element if element.name in ("div", "figure") else element.find_parent(["div", "figure"])
+                heading = box.find(["p", "figcaption"]) if box is not None else None
+                landed = heading.get_text(" ", strip=True) if heading is not None else ""
+                kind, number = match.groups()
+                expected = ("Fig. " if kind == "Fig." else f"{kind} ") + number
+                checked["numbered"] += 1
+                if not landed.startswith(expected):
+                    wrong.append(f"{page}: link {link.get_text()!r} -> {href} lands on {landed[:60]!r}")
+            elif link.select_one("span.std-ref") and anchor and target is not None:
+                element = target.find(id=anchor)
+                heading = element.find_next(re.compile(r"^h[1-6]$")) if element is not None else None
+                checked["section"] += 1
+                if heading is None or _heading_text(heading) != text:
+                    title = _heading_text(heading) if heading is not None else None
+                    wrong.append(f"{page}: link {text!r} -> {href}, a section titled {title!r}")
+            elif link.select_one("span.std-doc, span.doc") and not anchor and target is not None:
+                title = _heading_text(target.select_one("article h1"))
+                checked["chapter"] += 1
+                if title != text:
+                    wrong.append(f"{page}: link {text!r} -> {href}, a page titled {title!r}")
+    assert all(checked.values()), f"no reference of some kind found: {checked}"
     assert not wrong, "\n".join(wrong)
 
 

@@ -15,7 +15,7 @@ import jupytext
 import pytest
 import yaml
 
-from .conftest import REPO
+from .conftest import CITATION, REPO
 
 SITE = Path(os.environ.get("BOOK_HTML", REPO / "_build" / "html")).resolve()
 LATEX = REPO / "_build" / "latex"
@@ -79,8 +79,8 @@ def test_the_bibliography_lists_every_cited_work(pdf_text):
     entries = dict(re.findall(r"@\w+\{([^,]+),(.*?)\n\}", bib, re.S))
     cited = set()
     for source in _chapter_files():
-        for keys in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", source.read_text()):
-            cited.update(k.strip() for k in keys.split(","))
+        for citation in CITATION.finditer(source.read_text()):
+            cited.update(k.strip() for k in citation["keys"].split(","))
     assert cited and cited <= set(entries), sorted(cited - set(entries))
     assert "Bibliography" in pdf_text
     # the list starts under its running head (upper case); "Bibliography" also heads the

@@ -323,6 +323,8 @@ def load_grading(chapter: Chapter) -> dict:
 # ---------------------------------------------------------------------------- statements
 _ROLE = re.compile(r"\{(?P<role>[\w:-]+)\}`(?P<text>[^`]*)`")
 _API_LINK = re.compile(r"\]\(#(?P<target>adaptive_methods[\w.]*)\)")
+# a citation, written as the text a reader sees ([Reddi et al. (2018)](cite:t:reddi2018convergence))
+_CITATION_LINK = re.compile(r"\]\(cite:[tp]:[^)\s]+\)")
 
 
 class LinkResolver:
@@ -346,8 +348,6 @@ class LinkResolver:
                 return "(the value in the book)"
             explicit = re.match(r"^(?P<text>.*?)\s*<(?P<label>[^>]+)>$", text)
             label = explicit["label"].strip() if explicit else text.strip()
-            if role.startswith("cite"):
-                return f"[{text}]({self.book_url}/references.html)"
             if label not in self.targets:
                 return explicit["text"] if explicit else text
             page, kind, title = self.targets[label]
@@ -356,6 +356,7 @@ class LinkResolver:
             return f"[{shown}]({self.book_url}/{page}#{label})"
         # a chapter's link to the API reference ([`Adam`](#adaptive_methods.methods.Adam))
         myst = _API_LINK.sub(lambda m: f"]({self.book_url}/api.html#{m['target']})", myst)
+        myst = _CITATION_LINK.sub(f"]({self.book_url}/references.html)", myst)
         return _ROLE.sub(repl, myst)
 
 

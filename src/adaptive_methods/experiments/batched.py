@@ -228,7 +228,7 @@ class _Batch:
         self.frozen: dict[int, dict] = {}  # the parameters of a run at the step it diverged
         self.step = 0
         self.pending_count = 0  # minibatch samples since the last log point, not yet in loss_count
-        self.grad_buffers = {n: torch.empty_like(p) for n, p in self.params.items() if n.endswith(".weight")}
+        self.grad_buffers = {f"{self.layers[0]}.weight": torch.empty_like(self.params[f"{self.layers[0]}.weight"])}
         self.prior_wall = 0.0
         self.resumed_at: list[int] = []
         self.last_checkpoint = time.perf_counter()
@@ -249,7 +249,7 @@ class _Batch:
         size = self.config.eval_batch_size
         for start in range(0, len(y), size):
             xb, yb = pixels(x_u8[start:start + size]), y[start:start + size]
-            out = _forward(self.params, self.layers, xb.flatten(1))[-1]  # (seeds, settings, n, classes)
+            out = _forward(self.params, self.layers, xb.flatten(1))[-1].transpose(-1, -2)  # (seeds, settings, n, classes)
             losses = F.cross_entropy(out.reshape(-1, out.shape[-1]), yb.repeat(self.shape[0] * self.shape[1]),
                                      reduction="none").view(*self.shape, -1)
             sums[0] += losses.sum(-1).double()
@@ -411,27 +411,25 @@ _LAYERS = {"logreg": ("linear",), "mlp": ("hidden", "out")}
 
 
 def _first_layer(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """``x W^T`` of every run, shape (seeds, settings, n, out): ``x`` is (n, in), the same
+    """``W x^T`` of every run, shape (seeds, settings, out, n): ``x`` is (n, in), the same
     images for every run, or (seeds, n, in), each seed's minibatch; ``weight`` is
     (seeds, settings, out, in). One matrix product per seed (or one for all): the settings'
-    weights side by side are one (settings * out, in) matrix."""
+    weights one above the other are one (settings * out, in) matrix."""
     seeds, settings, n_out, n_in = weight.shape
-    if x.dim() == 2:
-        out = (x @ weight.reshape(-1, n_in).T).view(len(x), seeds, settings, n_out).permute(1, 2, 0, 3)
-    else:
-        out = torch.bmm(x, weight.reshape(seeds, -1, n_in).transpose(1, 2))
-        out = out.view(seeds, x.shape[1], settings, n_out).permute(0, 2, 1, 3)
-    return out
+    stacked = weight.reshape(seeds, -1, n_in)
+    out = torch.matmul(stacked, x.T) if x.dim() == 2 else torch.bmm(stacked, x.transpose(1, 2))
+    return out.view(seeds, settings, n_out, -1)
 
 
 def _forward(params: dict, layers: tuple, x: torch.Tensor) -> list[torch.Tensor]:
     """The pre-activations of every layer (the last one: the logits) of every run, each of
-    shape (seeds, settings, n, features)."""
+    shape (seeds, settings, features, n): features by examples, the layout in which every
+    product below reads and writes contiguous memory."""
     outs = []
     for k, name in enumerate(layers):
         weight, bias = params[f"{name}.weight"], params[f"{name}.bias"]
-        z = _first_layer(x, weight) if k == 0 else torch.matmul(torch.relu(outs[-1]), weight.transpose(-1, -2))
-        outs.append(z + bias.unsqueeze(-2))
+        z = _first_layer(x, weight) if k == 0 else torch.matmul(weight, torch.relu(outs[-1]))
+        outs.append(z.add_(bias.unsqueeze(-1)))
     return outs
 
 
@@ -439,37 +437,39 @@ def _gradients(params: dict, layers: tuple, x: torch.Tensor, y: torch.Tensor,
                out: dict | None = None) -> tuple[dict, torch.Tensor]:
     """The gradient of every run's mean cross-entropy over its minibatch, by backpropagation
     written out with grouped matrix products, and every run's summed loss. ``x``: (seeds,
-    batch, in), ``y``: (seeds, batch). ``out``: tensors to write the weights' gradients
-    into, by name (a tensor of a few megabytes allocated at every step costs its page
-    faults again)."""
+    batch, in), ``y``: (seeds, batch). ``out``: tensors to write the first layer's weight
+    gradients into, by name (a tensor of a few megabytes allocated at every step costs its
+    page faults again)."""
     outs = _forward(params, layers, x)
-    logits = outs[-1]
-    seeds, settings, batch, classes = logits.shape
-    target = y.view(seeds, 1, batch, 1).expand(seeds, settings, batch, 1)
+    logits = outs[-1]  # (seeds, settings, classes, batch)
+    seeds, settings, classes, batch = logits.shape
+    target = y.view(seeds, 1, 1, batch).expand(seeds, settings, 1, batch)
     # log_softmax as its kernel computes it, z - log(sum(exp(z))) with z = logits - max,
-    # written out: over 10 classes the kernel costs several times these few passes
-    z = logits - logits.amax(-1, keepdim=True)
-    e = z.exp()
-    total = e.sum(-1, keepdim=True)
-    loss_sums = (total.log() - z.gather(-1, target)).squeeze(-1).sum(-1)
+    # written out over the classes (dimension -2 here)
+    z = logits - logits.amax(-2, keepdim=True)
+    # exp is 0 below the log of the smallest subnormal, and slow there (a diverging run's
+    # logits reach -1e3): the clamp changes no value, only the time
+    tiny = torch.finfo(z.dtype)
+    e = z.clamp(min=math.log(tiny.tiny * tiny.eps) - 1.0).exp_()
+    total = e.sum(-2, keepdim=True)
+    loss_sums = (total.log() - z.gather(-2, target)).squeeze(-2).sum(-1)
     # d(mean loss)/d(logits) = (softmax - one-hot) / batch
-    delta = e.div_(total).scatter_add_(-1, target, torch.full(target.shape, -1.0, dtype=logits.dtype))
+    delta = e.div_(total).scatter_add_(-2, target, torch.full(target.shape, -1.0, dtype=logits.dtype))
     delta.mul_(1.0 / batch)
     grads, out = {}, out or {}
     for k in range(len(layers) - 1, -1, -1):
         name = layers[k]
         weight = f"{name}.weight"
+        shape = params[weight].shape
         if k == 0:
-            flat = delta.permute(0, 2, 1, 3).reshape(seeds, batch, -1)  # (seeds, batch, settings * out)
-            shape = params[weight].shape
-            buffer = out.get(weight)
-            grads[weight] = (torch.bmm(flat.transpose(1, 2), x) if buffer is None else
-                             torch.bmm(flat.transpose(1, 2), x, out=buffer.view(seeds, -1, shape[-1]))).view(shape)
+            flat, buffer = delta.reshape(seeds, -1, batch), out.get(weight)  # (seeds, settings * out, batch)
+            grads[weight] = (torch.bmm(flat, x) if buffer is None else
+                             torch.bmm(flat, x, out=buffer.view(seeds, -1, shape[-1]))).view(shape)
         else:
-            grads[weight] = torch.matmul(delta.transpose(-1, -2), torch.relu(outs[k - 1]), out=out.get(weight))
-        grads[f"{name}.bias"] = delta.sum(-2)
+            grads[weight] = torch.matmul(delta, torch.relu(outs[k - 1]).transpose(-1, -2))
+        grads[f"{name}.bias"] = delta.sum(-1)
         if k > 0:
-            delta = torch.matmul(delta, params[weight]) * (outs[k - 1] > 0)
+            delta = torch.matmul(params[weight].transpose(-1, -2), delta).mul_(outs[k - 1] > 0)
     return grads, loss_sums.detach()
 
 

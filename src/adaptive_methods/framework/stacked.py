@@ -249,8 +249,11 @@ def _update(x: dict, g: Tensor, flags: dict) -> None:
     x["p"].addcdiv_(torch.mul(m, x["neg_step"], out=scaled), denom)
 
 
-#: bytes of one tensor's block: the seven tensors a block touches then fit in a core's L2
-_BLOCK_BYTES = 256 * 1024
+#: bytes of one tensor's block: the seven tensors a block touches (7 MB) stay in the
+#: last-level cache from one operation to the next, where a whole MLP's (260 MB) would
+#: come from memory every time; smaller blocks cost more launches than they save
+#: (``benchmarks/bench_batched_grid.py``: the MLP's update about 1.5 times faster)
+_BLOCK_BYTES = 1024 * 1024
 
 
 def _blocks(s: Tensor, segments: list) -> list[tuple]:

@@ -17,14 +17,15 @@ from adaptive_methods.framework.stacked import StackedStep, unsupported
 
 #: (optimizer, lr, beta2, bias correction, schedule, eps, extra): the settings of the
 #: presets (Adam and AMSGrad, correction on and off, both schedules, both beta2) and the
-#: other kinds the step covers: optax's AMSGrad, eps = 0, a decaying beta1
+#: other kinds the step covers: optax's AMSGrad, eps = 0, a decaying beta1, AdamNC's schedules
 SETTINGS = [(name, lr, beta2, bc, schedule, 1e-8, {}) for name in ("adam", "amsgrad") for bc in (True, False)
             for lr, beta2 in ((1e-3, 0.99), (1e-1, 0.999)) for schedule in ("inv_sqrt", "constant")]
 SETTINGS += [("amsgrad-optax", 1e-2, 0.99, None, "constant", 1e-8, {}),
              ("amsgrad-paper", 1e-2, 0.99, None, "inv_sqrt", 0.0, {}),
              ("adam", 1e-2, 0.9, False, "constant", 0.0, {}),
              ("adam", 1e-2, 0.999, False, "inv_sqrt", 1e-8, {"beta1_decay": 0.95}),
-             ("amsgrad-paper", 1e-2, 0.999, None, "inv_sqrt", 1e-8, {"beta1_decay": 0.9})]
+             ("amsgrad-paper", 1e-2, 0.999, None, "inv_sqrt", 1e-8, {"beta1_decay": 0.9}),
+             ("adamnc", 1e-2, None, None, None, None, {})]  # beta2_t = 1 - 1/t, eps = 0
 #: the shapes of a model's parameters (a weight, its bias, a second weight)
 SHAPES = ((10, 37), (10,), (7, 100))
 COPIES = 3

@@ -64,7 +64,8 @@ def elapsed(fn, clock) -> float:
 
 def products(model: str, seeds: int, settings: int, batch: int) -> list:
     """The matrix products of one batched training step, as zero-argument functions with
-    their FLOPs: the shapes of :func:`~adaptive_methods.experiments.batched._gradients`."""
+    their FLOPs, in the shapes and layouts of
+    :func:`~adaptive_methods.experiments.batched._gradients` (features by examples)."""
     net = build_model(model, (1, 28, 28), 10)
     dims = [(getattr(net, name).in_features, getattr(net, name).out_features) for name in _LAYERS[model]]
     x = torch.rand(seeds, batch, dims[0][0])
@@ -73,16 +74,16 @@ def products(model: str, seeds: int, settings: int, batch: int) -> list:
         flops = 2 * seeds * settings * batch * n_in * n_out
         if k == 0:
             weight = torch.randn(seeds, settings * n_out, n_in)
-            delta = torch.randn(seeds, batch, settings * n_out)
-            out += [(lambda w=weight: torch.bmm(x, w.transpose(1, 2)), flops),
-                    (lambda d=delta: torch.bmm(d.transpose(1, 2), x), flops)]
+            delta = torch.randn(seeds, settings * n_out, batch)
+            out += [(lambda w=weight: torch.bmm(w, x.transpose(1, 2)), flops),
+                    (lambda d=delta: torch.bmm(d, x), flops)]
         else:
             weight = torch.randn(seeds, settings, n_out, n_in)
-            hidden = torch.rand(seeds, settings, batch, n_in)
-            delta = torch.randn(seeds, settings, batch, n_out)
-            out += [(lambda w=weight, h=hidden: torch.matmul(h, w.transpose(-1, -2)), flops),
-                    (lambda d=delta, h=hidden: torch.matmul(d.transpose(-1, -2), h), flops),
-                    (lambda d=delta, w=weight: torch.matmul(d, w), flops)]
+            hidden = torch.rand(seeds, settings, n_in, batch)
+            delta = torch.randn(seeds, settings, n_out, batch)
+            out += [(lambda w=weight, h=hidden: torch.matmul(w, h), flops),
+                    (lambda d=delta, h=hidden: torch.matmul(d, h.transpose(-1, -2)), flops),
+                    (lambda d=delta, w=weight: torch.matmul(w.transpose(-1, -2), d), flops)]
     return out
 
 

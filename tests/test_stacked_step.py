@@ -85,7 +85,7 @@ def test_the_stacked_step_is_every_settings_own_step_bit_for_bit(dtype, block_by
     tensors, optimizers = build(settings, dtype)
     reference, reference_optimizers = build(settings, dtype)
     step = StackedStep([None if h in own else o for h, o in enumerate(optimizers)], tensors)
-    for grads in gradients(tensors, 40):
+    for grads in gradients(tensors, 100):
         step.step(grads)
         step_own(optimizers, tensors, grads, sorted(own))
         step_own(reference_optimizers, reference, grads, range(len(settings)))

@@ -249,7 +249,8 @@ class _Batch:
         size = self.config.eval_batch_size
         for start in range(0, len(y), size):
             xb, yb = pixels(x_u8[start:start + size]), y[start:start + size]
-            out = _forward(self.params, self.layers, xb.flatten(1))[-1].transpose(-1, -2)  # (seeds, settings, n, classes)
+            # (seeds, settings, n, classes)
+            out = _forward(self.params, self.layers, xb.flatten(1))[-1].transpose(-1, -2)
             losses = F.cross_entropy(out.reshape(-1, out.shape[-1]), yb.repeat(self.shape[0] * self.shape[1]),
                                      reduction="none").view(*self.shape, -1)
             sums[0] += losses.sum(-1).double()

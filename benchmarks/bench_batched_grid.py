@@ -1,4 +1,5 @@
-"""Throughput of a grid trained as one batched model against the same runs one at a time.
+"""Throughput of a grid trained as one batched model against the same runs one at a time,
+and the ratio the matrix products allow.
 
 For logistic regression and the MLP on Fashion-MNIST (the full training split, batch size
 128, one thread), each row times, in this one run, the preset's whole grid of
@@ -8,11 +9,27 @@ configurations trained by :func:`adaptive_methods.experiments.training.train`, o
 another. Each is timed for ``--steps`` and for twice as many steps, and the difference is
 the time of ``--steps`` steps in a long run: setting up (data, models, optimizers) and the
 two log points (start and end, on 1,000 images) cancel, as they nearly do in a grid of
-150 epochs. ``seq/run-step`` and ``batched/run-step`` are milliseconds per run and step;
-``ratio`` is how many times more run-steps per second the batched model trains (the
-issue's target: >= 8).
+150 epochs.
 
-    python benchmarks/bench_batched_grid.py [--steps N] [--sequential K]
+Columns, per run and training step (a "run-step"):
+
+- ``seq`` and ``batched``: milliseconds per run-step one at a time and batched;
+  ``ratio`` = seq / batched, how many times more run-steps per second the batched model
+  trains (the issue's target: >= 8);
+- ``MFLOP``: the matrix products of a run-step (forward, weight gradients, and the
+  gradient of the hidden layer's output), 2 m n k each;
+- ``GFLOP/s``: the rate of those products measured here, in the shapes the batched model
+  multiplies (one grouped product per layer and pass, all runs at once);
+- ``floor``: MFLOP / that rate, the milliseconds of a run-step that the products alone
+  take; ``bound`` = seq / floor, the ratio a batched model that did nothing but its matrix
+  products at that rate would reach. A model whose ``ratio`` is near its ``bound`` is
+  limited by the arithmetic, not by the code around it.
+
+``--clock cpu`` (the default) times the process's CPU time, which on a shared machine
+leaves out the time other processes hold the core (with one thread it is the wall time of
+a quiet machine); ``--clock wall`` times the wall clock.
+
+    python benchmarks/bench_batched_grid.py [--steps N] [--sequential K] [--clock cpu|wall]
 
 It writes nothing but its table (results and checkpoints go to a temporary folder).
 """
@@ -25,9 +42,12 @@ import time
 
 import torch
 
-from adaptive_methods.experiments.batched import split_batches, train_batched
+from adaptive_methods.experiments.batched import _LAYERS, split_batches, train_batched
 from adaptive_methods.experiments.grid import PRESETS, expand
+from adaptive_methods.experiments.models import build_model
 from adaptive_methods.experiments.training import train
+
+CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 
 
 def configs(preset: str, steps: int) -> list:
@@ -36,37 +56,81 @@ def configs(preset: str, steps: int) -> list:
                       validation_size=0, download=False) for c in expand(PRESETS[preset])]
 
 
-def elapsed(fn) -> float:
-    start = time.perf_counter()
+def elapsed(fn, clock) -> float:
+    start = clock()
     fn()
-    return time.perf_counter() - start
+    return clock() - start
 
 
-def measure(preset: str, steps: int, sequential: int) -> dict:
+def products(model: str, seeds: int, settings: int, batch: int) -> list:
+    """The matrix products of one batched training step, as zero-argument functions with
+    their FLOPs, in the shapes and layouts of
+    :func:`~adaptive_methods.experiments.batched._gradients` (features by examples)."""
+    net = build_model(model, (1, 28, 28), 10)
+    dims = [(getattr(net, name).in_features, getattr(net, name).out_features) for name in _LAYERS[model]]
+    x = torch.rand(seeds, batch, dims[0][0])
+    out = []
+    for k, (n_in, n_out) in enumerate(dims):
+        flops = 2 * seeds * settings * batch * n_in * n_out
+        if k == 0:
+            weight = torch.randn(seeds, settings * n_out, n_in)
+            delta = torch.randn(seeds, settings * n_out, batch)
+            out += [(lambda w=weight: torch.bmm(w, x.transpose(1, 2)), flops),
+                    (lambda d=delta: torch.bmm(d, x), flops)]
+        else:
+            weight = torch.randn(seeds, settings, n_out, n_in)
+            hidden = torch.rand(seeds, settings, n_in, batch)
+            delta = torch.randn(seeds, settings, n_out, batch)
+            out += [(lambda w=weight, h=hidden: torch.matmul(w, h), flops),
+                    (lambda d=delta, h=hidden: torch.matmul(d, h.transpose(-1, -2)), flops),
+                    (lambda d=delta, w=weight: torch.matmul(w.transpose(-1, -2), d), flops)]
+    return out
+
+
+def gemm_rate(model: str, seeds: int, settings: int, batch: int, clock, repeats: int = 5) -> tuple[float, float]:
+    """(FLOPs of a run-step's products, their rate in FLOP/s: the best of ``repeats``)."""
+    work = products(model, seeds, settings, batch)
+    flops = sum(f for _, f in work)
+    for fn, _ in work:
+        fn()
+    best = min(elapsed(lambda: [fn() for fn, _ in work], clock) for _ in range(repeats))
+    return flops / (seeds * settings), flops / best
+
+
+def measure(preset: str, steps: int, sequential: int, clock) -> dict:
     short, long = configs(preset, steps), configs(preset, 2 * steps)
     with tempfile.TemporaryDirectory() as folder:
         train(short[0].replace(max_steps=1), progress=False)  # loads and hashes the data once
-        seq = sum(elapsed(lambda: train(b, progress=False)) - elapsed(lambda: train(a, progress=False))
+        seq = sum(elapsed(lambda: train(b, progress=False), clock) - elapsed(lambda: train(a, progress=False), clock)
                   for a, b in zip(short[:sequential], long[:sequential])) / (sequential * steps)
         (batch_short,), (batch_long,) = split_batches(short), split_batches(long)
         quiet = dict(checkpoint_dir=folder, log=lambda _: None)
-        batched = (elapsed(lambda: train_batched(batch_long, **quiet))
-                   - elapsed(lambda: train_batched(batch_short, **quiet))) / (len(batch_short) * steps)
-    return {"preset": preset, "runs": len(batch_short), "steps": steps, "seq": seq, "batched": batched}
+        batched = (elapsed(lambda: train_batched(batch_long, **quiet), clock)
+                   - elapsed(lambda: train_batched(batch_short, **quiet), clock)) / (len(batch_short) * steps)
+    seeds = len({c.seed for c in batch_short})
+    flops, rate = gemm_rate(short[0].model, seeds, len(batch_short) // seeds, short[0].batch_size, clock)
+    return {"preset": preset, "runs": len(batch_short), "steps": steps, "seq": seq, "batched": batched,
+            "flops": flops, "rate": rate}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200, help="training steps per run (default 200)")
     parser.add_argument("--sequential", type=int, default=2, help="runs timed one at a time (default 2)")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
+                        help="process CPU time (default) or wall-clock time")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print(f"{'model (preset)':<28} {'runs':>5} {'steps':>6} {'seq/run-step':>13} {'batched/run-step':>17} "
-          f"{'ratio':>7}")
+    clock = CLOCKS[args.clock]
+    print(f"milliseconds per run-step ({args.clock} time)")
+    print(f"{'model (preset)':<22} {'runs':>4} {'steps':>5} {'seq':>7} {'batched':>7} {'ratio':>6} "
+          f"{'MFLOP':>6} {'GFLOP/s':>7} {'floor':>7} {'bound':>6}")
     for preset in ("fashion-logreg-full", "fashion-mlp-full"):
-        row = measure(preset, args.steps, args.sequential)
-        print(f"{row['preset']:<28} {row['runs']:>5} {row['steps']:>6} {row['seq'] * 1e3:>10.3f} ms "
-              f"{row['batched'] * 1e3:>14.3f} ms {row['seq'] / row['batched']:>6.1f}x")
+        row = measure(preset, args.steps, args.sequential, clock)
+        floor = row["flops"] / row["rate"]
+        print(f"{row['preset']:<22} {row['runs']:>4} {row['steps']:>5} {row['seq'] * 1e3:>7.3f} "
+              f"{row['batched'] * 1e3:>7.3f} {row['seq'] / row['batched']:>5.1f}x {row['flops'] / 1e6:>6.1f} "
+              f"{row['rate'] / 1e9:>7.1f} {floor * 1e3:>7.3f} {row['seq'] / floor:>5.1f}x")
 
 
 if __name__ == "__main__":

@@ -82,10 +82,24 @@ def test_batched_runs_equal_sequential_runs_in_float64(data_root, tmp_path, floa
             torch.testing.assert_close(batched_model.state_dict()[name], tensor, rtol=1e-6, atol=1e-12)
         assert set(result) - set(seq) == {"batched"} and set(seq) <= set(result)
         assert result["batched"]["runs"] == len(configs) and result["batched"]["seeds"] == list(SEEDS)
+        assert result["batched"]["update"] == "stacked"
         assert result["optimizer"] == seq["optimizer"]
     # every run computed its own numbers (no setting or seed took another's)
     finals = {round(r["final"]["train_loss"], 9) for r in results}
     assert len(finals) == len(configs)
+
+
+def test_a_setting_the_stacked_step_does_not_cover_steps_its_own_optimizer(data_root, tmp_path, float64):
+    configs = grid(data_root, "mlp", epochs=1)
+    configs[2:4] = [c.replace(optimizer_kwargs={"foreach": False}) for c in configs[2:4]]  # the reference path
+    results, models = train_batched(configs, log=lambda _: None, return_models=True)
+    for config, result, batched_model in zip(configs, results, models):
+        seq, seq_model = train(config, progress=False, return_model=True)
+        assert_metrics_close(result["metrics"], seq["metrics"])
+        for name, tensor in seq_model.state_dict().items():
+            torch.testing.assert_close(batched_model.state_dict()[name], tensor, rtol=1e-6, atol=1e-12)
+        own = "its own optimizer (it does not run the foreach path)"
+        assert result["batched"]["update"] == (own if config.optimizer_kwargs else "stacked")
 
 
 def test_a_batched_result_counts_as_the_sequential_run_and_back(data_root, tmp_path):

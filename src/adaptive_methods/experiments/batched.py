@@ -10,11 +10,16 @@ the initialization and sees the minibatches of a sequential run with seed ``s``
 (:func:`~.training.train`): the runs of one seed share their minibatches, so a step reads
 one batch per seed and multiplies it by all the settings' weights at once.
 
-The update is the package's optimizer itself: each optimizer setting (class, step size,
-beta2, bias correction, ...) gets the optimizer that :func:`~.optimizers.make_optimizer`
-builds for a sequential run, over the views ``stacked[:, h]`` of its slice of the stacked
+The update is the package's optimizer's: each optimizer setting (class, step size, beta2,
+bias correction, ...) gets the optimizer that :func:`~.optimizers.make_optimizer` builds
+for a sequential run, over the views ``stacked[:, h]`` of its slice of the stacked
 parameters (every update of Adam and AMSGrad is coordinate-wise, so one tensor holding a
-parameter of several seeds is updated as the separate tensors would be). Metrics are logged
+parameter of several seeds is updated as the separate tensors would be). The settings that
+:class:`~adaptive_methods.framework.stacked.StackedStep` covers (Adam's and AMSGrad's
+compositions) are stepped by it, all at once, over the stacked tensors, each setting's
+numbers broadcast over its slice: the same operations as their optimizers' own step, bit
+for bit, with the state kept in those optimizers (as views). Any other setting steps its
+own optimizer; the result's ``"batched"`` section says which update a run had. Metrics are logged
 at the same steps, with the same definitions, as a sequential run; a run whose loss becomes
 non-finite stops being recorded at that step, as a sequential run stops there.
 
@@ -43,6 +48,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from ..framework.stacked import StackedStep, unsupported
 from ..reproducibility import seed_everything
 from .checkpoints import CheckpointError, Progress
 from .config import RunConfig, differences
@@ -216,6 +222,8 @@ class _Setting:
     optimizer: torch.optim.Optimizer
     opt_info: dict
     views: dict
+    #: None where the stacked step updates the setting, else why it steps on its own
+    own_step: str | None = None
 
 
 class _Stop:
@@ -274,7 +282,10 @@ class _Batch:
             if controller is not None:
                 raise ValueError(f"optimizer {runs[0].optimizer!r} is a torch.optim class; batched training "
                                  f"takes the package's optimizers, whose schedule is their own")
-            self.settings.append(_Setting(runs, optimizer, info, views))
+            self.settings.append(_Setting(runs, optimizer, info, views, unsupported(optimizer)))
+        stacked = [None if s.own_step else s.optimizer for s in self.settings]
+        self.stacked_step = StackedStep(stacked, list(self.params.values())) \
+            if any(o is not None for o in stacked) else None
         self.configs = [c for s in self.settings for c in s.configs]
         self.ctx = DistContext()
         self.identities = [_identity(c, self.data, s.opt_info, self.device, 1)
@@ -293,6 +304,8 @@ class _Batch:
         self.loss_sum = torch.zeros(self.shape, dtype=torch.float64, device=self.device)
         self.frozen: dict[int, dict] = {}  # the parameters of a run at the step it diverged
         self.step = 0
+        self.pending_count = 0  # minibatch samples since the last log point, not yet in loss_count
+        self.grad_buffers = {f"{self.layers[0]}.weight": torch.empty_like(self.params[f"{self.layers[0]}.weight"])}
         self.prior_wall = 0.0
         self.resumed_at: list[int] = []
         self.last_checkpoint = time.perf_counter()
@@ -313,7 +326,8 @@ class _Batch:
         size = self.config.eval_batch_size
         for start in range(0, len(y), size):
             xb, yb = pixels(x_u8[start:start + size]), y[start:start + size]
-            out = _forward(self.params, self.layers, xb.flatten(1))[-1]  # (seeds, settings, n, classes)
+            # (seeds, settings, n, classes)
+            out = _forward(self.params, self.layers, xb.flatten(1))[-1].transpose(-1, -2)
             losses = F.cross_entropy(out.reshape(-1, out.shape[-1]), yb.repeat(self.shape[0] * self.shape[1]),
                                      reduction="none").view(*self.shape, -1)
             sums[0] += losses.sum(-1).double()
@@ -322,6 +336,7 @@ class _Batch:
         return sums[0] / sums[2], sums[1] / sums[2]
 
     def log_point(self, alphas: list) -> None:
+        self._add_pending_counts()
         train = self.evaluate("train", self.n_eval_train)
         val = self.evaluate("validation") if "validation" in self.x else None
         test = self.evaluate("test")
@@ -352,35 +367,48 @@ class _Batch:
 
     # -- training ------------------------------------------------------------------------
 
-    def train_step(self) -> list:
+    def train_step(self) -> None:
         config = self.config
         epoch, pos = divmod(self.step, self.steps_per_epoch)
         if epoch != getattr(self, "_order_epoch", -1):
             self._orders = torch.stack([_epoch_order(s, epoch, len(self.data.train)) for s in self.seeds])
             self._orders, self._order_epoch = self._orders.to(self.device), epoch
         idx = self._orders[:, pos * config.batch_size:(pos + 1) * config.batch_size]  # (seeds, batch)
-        x = pixels(self.x["train"][idx])
+        # whole images by one index_select: the same bytes as x[idx], copied row by row
+        x = pixels(self.x["train"].flatten(1).index_select(0, idx.reshape(-1)).view(*idx.shape, -1))
         y = self.y["train"][idx]
-        alphas = [step_size(s.optimizer, None, self.step + 1) for s in self.settings]
-        grads, loss_sums = _gradients(self.params, self.layers, x.flatten(2), y)
+        grads, loss_sums = _gradients(self.params, self.layers, x, y, self.grad_buffers)
+        if self.stacked_step is not None:
+            self.stacked_step.step([grads[name] for name in self.params])
         for h, setting in enumerate(self.settings):
+            if setting.own_step is None:
+                continue
             for name, view in setting.views.items():
                 view.grad = grads[name][:, h]
             setting.optimizer.step()
             for view in setting.views.values():
                 view.grad = None
         self.loss_sum += loss_sums.double()
+        # the active runs change only at log points: their sample counts are added there
+        self.pending_count += idx.shape[1]
+        self.step += 1
+
+    def alphas(self) -> list:
+        """alpha_t of every setting at the step just done."""
+        return [step_size(s.optimizer, None, self.step) for s in self.settings]
+
+    def _add_pending_counts(self) -> None:
         for i, progress in enumerate(self.progress):
             if self.active(i):
-                progress.loss_count += idx.shape[1]
-        self.step += 1
-        return alphas
+                progress.loss_count += self.pending_count
+        self.pending_count = 0
 
     # -- checkpoints ---------------------------------------------------------------------
 
     def save_checkpoint(self) -> None:
         if self.checkpoint is None:
             return
+        self._add_pending_counts()
         buf = io.BytesIO()
         torch.save({
             "format": "batched-1", "identities": self.identities, "run_ids": [c.run_id for c in self.configs],
@@ -415,6 +443,8 @@ class _Batch:
             self.params[name].copy_(tensor)
         for setting, opt_state in zip(self.settings, state["optimizers"]):
             setting.optimizer.load_state_dict(opt_state)
+        if self.stacked_step is not None:
+            self.stacked_step.link()  # the loaded states into the stacked buffers
         self.progress = [Progress(**p) for p in state["progress"]]
         self.loss_sum.copy_(state["loss_sum"])
         self.frozen = {int(k): v for k, v in state["frozen"].items()}
@@ -445,7 +475,9 @@ class _Batch:
             result["wall_time_s"] = round(self.wall(), 3)
             result["batched"] = {"batch_id": batch_id, "runs": len(self.configs), "settings": self.shape[1],
                                  "seeds": list(self.seeds), "note": "trained with the other runs of its batch "
-                                 "as one batched model; wall_time_s is the batch's"}
+                                 "as one batched model; wall_time_s is the batch's",
+                                 "update": "stacked" if setting.own_step is None else
+                                 f"its own optimizer ({setting.own_step})"}
             out.append(result)
             models.append(model)
         return out, models
@@ -457,54 +489,65 @@ _LAYERS = {"logreg": ("linear",), "mlp": ("hidden", "out")}
 
 
 def _first_layer(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """``x W^T`` of every run, shape (seeds, settings, n, out): ``x`` is (n, in), the same
+    """``W x^T`` of every run, shape (seeds, settings, out, n): ``x`` is (n, in), the same
     images for every run, or (seeds, n, in), each seed's minibatch; ``weight`` is
     (seeds, settings, out, in). One matrix product per seed (or one for all): the settings'
-    weights side by side are one (settings * out, in) matrix."""
+    weights one above the other are one (settings * out, in) matrix."""
     seeds, settings, n_out, n_in = weight.shape
-    if x.dim() == 2:
-        out = (x @ weight.reshape(-1, n_in).T).view(len(x), seeds, settings, n_out).permute(1, 2, 0, 3)
-    else:
-        out = torch.bmm(x, weight.reshape(seeds, -1, n_in).transpose(1, 2))
-        out = out.view(seeds, x.shape[1], settings, n_out).permute(0, 2, 1, 3)
-    return out
+    stacked = weight.reshape(seeds, -1, n_in)
+    out = torch.matmul(stacked, x.T) if x.dim() == 2 else torch.bmm(stacked, x.transpose(1, 2))
+    return out.view(seeds, settings, n_out, -1)
 
 
 def _forward(params: dict, layers: tuple, x: torch.Tensor) -> list[torch.Tensor]:
     """The pre-activations of every layer (the last one: the logits) of every run, each of
-    shape (seeds, settings, n, features)."""
+    shape (seeds, settings, features, n): features by examples, the layout in which every
+    product below reads and writes contiguous memory."""
     outs = []
     for k, name in enumerate(layers):
         weight, bias = params[f"{name}.weight"], params[f"{name}.bias"]
-        z = _first_layer(x, weight) if k == 0 else torch.matmul(torch.relu(outs[-1]), weight.transpose(-1, -2))
-        outs.append(z + bias.unsqueeze(-2))
+        z = _first_layer(x, weight) if k == 0 else torch.matmul(weight, torch.relu(outs[-1]))
+        outs.append(z.add_(bias.unsqueeze(-1)))
     return outs
 
 
-def _gradients(params: dict, layers: tuple, x: torch.Tensor, y: torch.Tensor) -> tuple[dict, torch.Tensor]:
+def _gradients(params: dict, layers: tuple, x: torch.Tensor, y: torch.Tensor,
+               out: dict | None = None) -> tuple[dict, torch.Tensor]:
     """The gradient of every run's mean cross-entropy over its minibatch, by backpropagation
-    written out with grouped matrix products, and every run's summed loss. ``x``: (seeds, batch, in),
-    ``y``: (seeds, batch)."""
+    written out with grouped matrix products, and every run's summed loss. ``x``: (seeds,
+    batch, in), ``y``: (seeds, batch). ``out``: tensors to write the first layer's weight
+    gradients into, by name (a tensor of a few megabytes allocated at every step costs its
+    page faults again)."""
     outs = _forward(params, layers, x)
-    logits = outs[-1]
-    seeds, settings, batch, classes = logits.shape
-    log_p = torch.log_softmax(logits, dim=-1)
-    target = y.view(seeds, 1, batch, 1).expand(seeds, settings, batch, 1)
-    loss_sums = -log_p.gather(-1, target).squeeze(-1).sum(-1)
+    logits = outs[-1]  # (seeds, settings, classes, batch)
+    seeds, settings, classes, batch = logits.shape
+    target = y.view(seeds, 1, 1, batch).expand(seeds, settings, 1, batch)
+    # log_softmax as its kernel computes it, z - log(sum(exp(z))) with z = logits - max,
+    # written out over the classes (dimension -2 here)
+    z = logits - logits.amax(-2, keepdim=True)
+    # exp is 0 below the log of the smallest subnormal, and slow there (a diverging run's
+    # logits reach -1e3): the clamp changes no value, only the time
+    tiny = torch.finfo(z.dtype)
+    e = z.clamp(min=math.log(tiny.tiny * tiny.eps) - 1.0).exp_()
+    total = e.sum(-2, keepdim=True)
+    loss_sums = (total.log() - z.gather(-2, target)).squeeze(-2).sum(-1)
     # d(mean loss)/d(logits) = (softmax - one-hot) / batch
-    delta = log_p.exp().scatter_add_(-1, target, torch.full(target.shape, -1.0, dtype=logits.dtype))
+    delta = e.div_(total).scatter_add_(-2, target, torch.full(target.shape, -1.0, dtype=logits.dtype))
     delta.mul_(1.0 / batch)
-    grads = {}
+    grads, out = {}, out or {}
     for k in range(len(layers) - 1, -1, -1):
         name = layers[k]
+        weight = f"{name}.weight"
+        shape = params[weight].shape
         if k == 0:
-            flat = delta.permute(0, 2, 1, 3).reshape(seeds, batch, -1)  # (seeds, batch, settings * out)
-            grads[f"{name}.weight"] = torch.bmm(flat.transpose(1, 2), x).view(params[f"{name}.weight"].shape)
+            flat, buffer = delta.reshape(seeds, -1, batch), out.get(weight)  # (seeds, settings * out, batch)
+            grads[weight] = (torch.bmm(flat, x) if buffer is None else
+                             torch.bmm(flat, x, out=buffer.view(seeds, -1, shape[-1]))).view(shape)
         else:
-            grads[f"{name}.weight"] = torch.matmul(delta.transpose(-1, -2), torch.relu(outs[k - 1]))
-        grads[f"{name}.bias"] = delta.sum(-2)
+            grads[weight] = torch.matmul(delta, torch.relu(outs[k - 1]).transpose(-1, -2))
+        grads[f"{name}.bias"] = delta.sum(-1)
         if k > 0:
-            delta = torch.matmul(delta, params[f"{name}.weight"]) * (outs[k - 1] > 0)
+            delta = torch.matmul(params[weight].transpose(-1, -2), delta).mul_(outs[k - 1] > 0)
     return grads, loss_sums.detach()
 
 
@@ -625,9 +668,9 @@ def train_batched(configs: list[RunConfig], *, out_dir=None, checkpoint_dir=None
             batch.log_point([None] * len(batch.settings))
         log_every = batch.config.log_every
         while batch.step < batch.total and any(batch.active(i) for i in range(len(batch.configs))):
-            alphas = batch.train_step()
+            batch.train_step()
             if batch.step % log_every == 0 or batch.step == batch.total:
-                batch.log_point(alphas)
+                batch.log_point(batch.alphas())
                 if batch.step < batch.total and time.perf_counter() - batch.last_checkpoint >= checkpoint_interval_s:
                     batch.save_checkpoint()
                     if progress:

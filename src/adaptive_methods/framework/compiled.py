@@ -31,19 +31,20 @@ class CompiledPathWarning(UserWarning):
     """``fused=True`` could not compile the step; the foreach path runs instead."""
 
 
-def _composed_step(rules: Rules, eps: float, inside: bool, bounds, params: list[Tensor], grads: list[Tensor],
+def _composed_step(rules: Rules, inside: bool, bounded: bool, params: list[Tensor], grads: list[Tensor],
                    buffers: list[dict], numbers: Tensor, sizes: tuple[int, ...]) -> None:
     """Algorithm 1 for a list of tensors, in tensor arithmetic only (what is compiled).
 
     ``numbers`` holds the rules' per-step coefficients one after the other (``sizes``
-    of them for phi, psi and each transform) and alpha_t last: one input tensor, whatever
-    the composition, so that a step's numbers cost one small copy and one guard."""
+    of them for phi, psi and each transform), then alpha_t, eps and, when ``bounded``,
+    the box's two ends: one input tensor, whatever the composition, so that a step's
+    numbers cost one small copy and no guard on their values."""
     split, start = [], 0
     for size in sizes:
         split.append(tuple(numbers[start + k] for k in range(size)))
         start += size
     phi_coef, psi_coef, *post_coef = split
-    alpha_t = numbers[start]
+    alpha_t, eps = numbers[start], numbers[start + 1]
     for p, g, state in zip(params, grads, buffers):
         ctx = StepContext(t=0, phi=rules.phi)
         ctx.m = rules.phi.update(g, state, phi_coef, ctx)
@@ -52,19 +53,27 @@ def _composed_step(rules: Rules, eps: float, inside: bool, bounds, params: list[
         for transform, coef in zip(rules.post, post_coef):
             u = transform.update(u, p, state, coef, ctx)
         p.sub_(alpha_t * u)
-        if bounds is not None:
-            p.clamp_(bounds[0], bounds[1])
+        if bounded:
+            p.clamp_(numbers[start + 2], numbers[start + 3])
 
 
-_compiled = None
+# The compiled step of each structure of the rules (the rules' types and buffers, eps
+# inside or outside the root, a box or none): every structure compiles once, in a
+# region of its own, so that the methods of one process do not share one budget of
+# recompilations; hyperparameter values never recompile, since they enter as numbers.
+_compiled: dict[tuple, object] = {}
 
 
-def compiled_step_function():
-    """The compiled :func:`_composed_step` (built on first use)."""
-    global _compiled
-    if _compiled is None:
-        _compiled = torch.compile(_composed_step, dynamic=False)
-    return _compiled
+def _structure(rule) -> tuple:
+    inner = getattr(rule, "inner", None)
+    return (type(rule), rule.buffers, None if inner is None else _structure(inner))
+
+
+def compiled_step_function(key: tuple = ()):
+    """The compiled :func:`_composed_step` for one structure ``key`` (built on first use)."""
+    if key not in _compiled:
+        _compiled[key] = torch.compile(_composed_step, dynamic=False, isolate_recompiles=True)
+    return _compiled[key]
 
 
 def _why_not_compilable(rules: Rules) -> str | None:
@@ -88,19 +97,20 @@ def step(group: dict, rules: Rules, params: list[Tensor], grads: list[Tensor], s
     buckets: dict[tuple, list[int]] = {}
     for i, (p, state) in enumerate(zip(params, states)):
         buckets.setdefault((p.device, p.dtype, state["step"]), []).append(i)
-    eps, inside = group["eps"], group["eps_placement"] == "inside"
+    inside, bounds = group["eps_placement"] == "inside", group["bounds"]
+    ends = () if bounds is None else tuple(bounds)
+    key = (_structure(rules.phi), _structure(rules.psi), tuple(map(_structure, rules.post)), inside, bool(ends))
     names = rules.buffers
     for n, ((device, dtype, t), idx) in enumerate(buckets.items()):
         ctx = StepContext(t=t, phi=rules.phi, lr=group["lr"])
         numbers = [rules.phi.coefficients(ctx), rules.psi.coefficients(ctx), *(tr.coefficients(ctx) for tr in rules.post)]
-        flat = [x for coef in numbers for x in coef] + [group["lr"] * rules.alpha.factor(t)]
+        flat = [x for coef in numbers for x in coef] + [group["lr"] * rules.alpha.factor(t), group["eps"], *ends]
         values = torch.tensor(flat, dtype=dtype, device=device)
         sizes = tuple(len(coef) for coef in numbers)
         ps = [params[i] for i in idx]
         buffers = [{k: states[i][k] for k in names} for i in idx]
         try:
-            compiled_step_function()(rules, eps, inside, group["bounds"], ps, [grads[i] for i in idx], buffers,
-                                     values, sizes)
+            compiled_step_function(key)(rules, inside, bool(ends), ps, [grads[i] for i in idx], buffers, values, sizes)
         except Exception as exc:  # a backend that cannot build here: no compiler, no device support
             if n:  # earlier buckets have stepped: falling back now would step them twice
                 raise

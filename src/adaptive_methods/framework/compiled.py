@@ -17,7 +17,9 @@ warning saying why.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
+import weakref
 
 import torch
 from torch import Tensor
@@ -31,14 +33,15 @@ class CompiledPathWarning(UserWarning):
     """``fused=True`` could not compile the step; the foreach path runs instead."""
 
 
-def _composed_step(rules: Rules, inside: bool, bounded: bool, params: list[Tensor], grads: list[Tensor],
-                   buffers: list[dict], numbers: Tensor, sizes: tuple[int, ...]) -> None:
+def _composed_step(rules: Rules, inside: bool, positive: bool, bounded: bool, params: list[Tensor],
+                   grads: list[Tensor], buffers: list[dict], numbers: Tensor, sizes: tuple[int, ...]) -> None:
     """Algorithm 1 for a list of tensors, in tensor arithmetic only (what is compiled).
 
     ``numbers`` holds the rules' per-step coefficients one after the other (``sizes``
     of them for phi, psi and each transform), then alpha_t, eps and, when ``bounded``,
     the box's two ends: one input tensor, whatever the composition, so that a step's
-    numbers cost one small copy and no guard on their values."""
+    numbers cost one small copy and no guard on their values.  ``positive``: eps > 0,
+    so that sqrt(V_t) + eps is never 0 and needs no pseudo-inverse."""
     split, start = [], 0
     for size in sizes:
         split.append(tuple(numbers[start + k] for k in range(size)))
@@ -49,7 +52,12 @@ def _composed_step(rules: Rules, inside: bool, bounded: bool, params: list[Tenso
         ctx = StepContext(t=0, phi=rules.phi)
         ctx.m = rules.phi.update(g, state, phi_coef, ctx)
         v = rules.psi.update(g, state, psi_coef, ctx)
-        u = ctx.m if v is None else preconditioned(ctx.m, sqrt_v(v, eps, inside))
+        if v is None:
+            u = ctx.m
+        elif positive:
+            u = ctx.m / sqrt_v(v, eps, inside)
+        else:
+            u = preconditioned(ctx.m, sqrt_v(v, eps, inside))
         for transform, coef in zip(rules.post, post_coef):
             u = transform.update(u, p, state, coef, ctx)
         p.sub_(alpha_t * u)
@@ -58,9 +66,11 @@ def _composed_step(rules: Rules, inside: bool, bounded: bool, params: list[Tenso
 
 
 # The compiled step of each structure of the rules (the rules' types and buffers, eps
-# inside or outside the root, a box or none): every structure compiles once, in a
-# region of its own, so that the methods of one process do not share one budget of
-# recompilations; hyperparameter values never recompile, since they enter as numbers.
+# inside or outside the root, eps > 0 or not, a box or none): every structure compiles
+# once, in a region of its own, so that the methods of one process do not share one
+# budget of recompilations; hyperparameter values never recompile, since they enter as
+# numbers.  Inductor's checks of the inputs' sizes are off: dynamo's guards have checked
+# them before the call, and with dozens of tensors they cost as much as a small kernel.
 _compiled: dict[tuple, object] = {}
 
 
@@ -72,8 +82,30 @@ def _structure(rule) -> tuple:
 def compiled_step_function(key: tuple = ()):
     """The compiled :func:`_composed_step` for one structure ``key`` (built on first use)."""
     if key not in _compiled:
-        _compiled[key] = torch.compile(_composed_step, dynamic=False, isolate_recompiles=True)
+        _compiled[key] = torch.compile(_composed_step, dynamic=False, isolate_recompiles=True,
+                                       options={"size_asserts": False})
     return _compiled[key]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """What a group's compiled step needs besides the tensors, found once per rules."""
+
+    unfit: str | None  # why the rules cannot be compiled, or None
+    structure: tuple
+    buffers: tuple[str, ...]
+
+
+# one plan per Rules object (a group's rules are rebuilt when its hyperparameters change)
+_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _plan(rules: Rules) -> _Plan:
+    plan = _plans.get(rules)
+    if plan is None:
+        structure = (_structure(rules.phi), _structure(rules.psi), tuple(map(_structure, rules.post)))
+        plan = _plans[rules] = _Plan(_why_not_compilable(rules), structure, rules.buffers)
+    return plan
 
 
 def _why_not_compilable(rules: Rules) -> str | None:
@@ -91,26 +123,31 @@ def _fall_back(group: dict, reason: str) -> bool:
 
 def step(group: dict, rules: Rules, params: list[Tensor], grads: list[Tensor], states: list[dict]) -> bool:
     """Run one compiled step of a group; False (after a warning) where it cannot be compiled."""
-    reason = _why_not_compilable(rules)
-    if reason is not None:
-        return _fall_back(group, reason)
+    plan = _plan(rules)
+    if plan.unfit is not None:
+        return _fall_back(group, plan.unfit)
     buckets: dict[tuple, list[int]] = {}
     for i, (p, state) in enumerate(zip(params, states)):
         buckets.setdefault((p.device, p.dtype, state["step"]), []).append(i)
-    inside, bounds = group["eps_placement"] == "inside", group["bounds"]
+    inside, bounds, eps = group["eps_placement"] == "inside", group["bounds"], group["eps"]
     ends = () if bounds is None else tuple(bounds)
-    key = (_structure(rules.phi), _structure(rules.psi), tuple(map(_structure, rules.post)), inside, bool(ends))
-    names = rules.buffers
+    names = plan.buffers
     for n, ((device, dtype, t), idx) in enumerate(buckets.items()):
+        # eps below the dtype's smallest normal number may be flushed to 0 by the kernel
+        positive = eps >= torch.finfo(dtype).tiny
         ctx = StepContext(t=t, phi=rules.phi, lr=group["lr"])
         numbers = [rules.phi.coefficients(ctx), rules.psi.coefficients(ctx), *(tr.coefficients(ctx) for tr in rules.post)]
-        flat = [x for coef in numbers for x in coef] + [group["lr"] * rules.alpha.factor(t), group["eps"], *ends]
+        flat = [x for coef in numbers for x in coef] + [group["lr"] * rules.alpha.factor(t), eps, *ends]
         values = torch.tensor(flat, dtype=dtype, device=device)
         sizes = tuple(len(coef) for coef in numbers)
-        ps = [params[i] for i in idx]
-        buffers = [{k: states[i][k] for k in names} for i in idx]
+        if len(idx) == len(params):
+            ps, gs, ss = params, grads, states
+        else:
+            ps, gs, ss = [params[i] for i in idx], [grads[i] for i in idx], [states[i] for i in idx]
+        buffers = [{k: state[k] for k in names} for state in ss]
+        compiled_fn = compiled_step_function((plan.structure, inside, positive, bool(ends)))
         try:
-            compiled_step_function(key)(rules, inside, bool(ends), ps, [grads[i] for i in idx], buffers, values, sizes)
+            compiled_fn(rules, inside, positive, bool(ends), ps, gs, buffers, values, sizes)
         except Exception as exc:  # a backend that cannot build here: no compiler, no device support
             if n:  # earlier buckets have stepped: falling back now would step them twice
                 raise

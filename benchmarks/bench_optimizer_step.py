@@ -15,12 +15,23 @@ the row names the class.  Ours runs its default (on the CPU and CUDA the foreach
 the first compiled step in this process (tracing plus, on a cold Inductor cache, the C++
 build; a warm cache skips the build).
 
+A path that allocates temporaries (a denominator the size of the parameters, as torch's
+for-loop and foreach paths and ours do) gets them back from glibc either from its heap or,
+after glibc has handed the freed block back to the system, as fresh pages: over a
+thousand page faults per step, which double the step time of a memory-bound update.
+Which path pays depends only on what the paths before it in the rotation freed (it is
+not the path's code: ours_default and ours_foreach run the same code, and could differ by
+2x), so by default glibc is told to keep freed memory (``mallopt``; ``--no-keep-freed``
+measures the allocator's default behaviour).
+
     python benchmarks/bench_optimizer_step.py [--steps 100] [--device cpu|cuda] [--shapes cifarnet|small] [--threads N]
+        [--no-keep-freed]
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import platform
 import statistics
 import time
@@ -55,6 +66,17 @@ CLOSEST = ("~Adam(amsgrad)", torch.optim.Adam, {"amsgrad": True})
 OURS = (("ours_default", {}), ("ours_foreach", {"foreach": True}), ("ours_fused", {"fused": True}))
 TORCHS = (("torch_forloop", {"foreach": False}), ("torch_foreach", {"foreach": True}), ("torch_fused", {"fused": True}))
 COLUMNS = tuple(label for label, _ in OURS + TORCHS)
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc to keep freed blocks (up to 32 MiB, its largest mmap threshold) in its
+    heap instead of returning them to the system; False where the C library is not glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)) and bool(libc.mallopt(m_trim_threshold, 2**30))
 
 
 def make_params(shapes, device):
@@ -149,6 +171,8 @@ def main():
     parser.add_argument("--fused", action=argparse.BooleanOptionalAction, default=True,
                         help="also time the fused paths (--no-fused: skip them, and the first compilations)")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument("--keep-freed", action=argparse.BooleanOptionalAction, default=True,
+                        help="glibc keeps freed memory, so that no path page-faults its temporaries back")
     args = parser.parse_args()
     if args.steps < 1:
         parser.error(f"--steps must be >= 1, got {args.steps}")
@@ -158,10 +182,12 @@ def main():
         parser.error(f"--methods: {unknown} are not registered; allowed: {', '.join(METHODS)}")
     if args.threads:
         torch.set_num_threads(args.threads)
+    kept = args.keep_freed and keep_freed_memory()
     shapes = CIFARNET_SHAPES if args.shapes == "cifarnet" else SMALL_SHAPES
     device_name = torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor() or platform.machine()
     print(f"# torch {torch.__version__}, {args.device} ({device_name}), {torch.get_num_threads()} threads, "
-          f"{args.shapes} shapes, median ms of {args.steps} interleaved steps")
+          f"{args.shapes} shapes, median ms of {args.steps} interleaved steps"
+          + (", glibc keeps freed memory" if kept else ""))
     print(f"{'method':<10}{'torch class':<16}" + "".join(f"{c:>14}" for c in COLUMNS)
           + f"{'def/tdef':>9}{'fus/tbest':>10}{'first_s':>8}")
     footnotes, memory = [], []

@@ -3,6 +3,8 @@ several compositions, and a clear fallback to the foreach path where it cannot c
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 
@@ -50,7 +52,7 @@ def test_compiled_path_equals_reference_path(method, setting, data):
 
 
 def test_without_a_compiler_the_step_falls_back_with_a_warning(data, monkeypatch):
-    def no_compiler():
+    def no_compiler(key):
         def fail(*args, **kwargs):
             raise RuntimeError("no C++ compiler found")
         return fail
@@ -87,3 +89,35 @@ def test_foreach_and_fused_together_are_refused():
         Adam([torch.zeros(1, requires_grad=True)], foreach=True, fused=True)
     with pytest.raises(TypeError, match="fused must be None, True or False, got 'yes'"):
         Adam([torch.zeros(1, requires_grad=True)], fused="yes")
+
+
+# twelve settings of one structure each: only numbers differ (lr, eps, beta2, bounds)
+SWEEPS = {
+    "adam": lambda k, p, **path: Adam(p, 1e-3 * (k + 1), (0.9, 0.99 - 0.01 * k), eps=1e-8 * (k + 1), **path),
+    "adabelief": lambda k, p, **path: AdaBelief(p, 0.01, (0.9, 0.999 - 0.001 * k), eps=1e-12 * 10**k, **path),
+    "sgd-box": lambda k, p, **path: SGD(p, 0.1 * (k + 1), bounds=(-0.3 - 0.01 * k, 0.3 + 0.01 * k), **path),
+}
+
+
+@pytest.mark.parametrize("sweep", sorted(SWEEPS))
+def test_new_hyperparameter_values_do_not_recompile_the_step(sweep, data):
+    """A grid over lr, eps or betas in one process compiles the step once: past
+    torch._dynamo's recompile limit (8) every step would otherwise run uncompiled."""
+    X, Y = (t.float() for t in data)
+    make = SWEEPS[sweep]
+
+    def run(k, **path):
+        model = float32(make_mlp())
+        opt = make(k, model.parameters(), **path)
+        train(model, opt, 5, (X, Y))
+        return flat(model), opt
+
+    run(0, fused=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompiledPathWarning)
+        # a recompilation now raises inside the step, which would then fall back
+        with torch.compiler.set_stance("fail_on_recompile"):
+            fused = [run(k, fused=True) for k in range(1, 12)]
+    for k, (weights, opt) in enumerate(fused, start=1):
+        assert opt.param_groups[0]["fused"] is True
+        torch.testing.assert_close(weights, run(k, foreach=False)[0], rtol=2e-5, atol=1e-6)

@@ -4,9 +4,9 @@ The step of every composition is the same short function of its rules' tensor ar
 (:meth:`MomentRule.update`): first moment, second moment, preconditioning, transforms,
 alpha_t, projection.  ``torch.compile`` turns it into one fused kernel over all tensors of
 a group (one pass over each tensor's memory), so that paper AMSGrad, AdamNC, AdamX or a
-later method run as fast as torch's hand-written fused Adam.  The per-step numbers
-(beta_t, bias corrections, alpha_t) enter as one tensor, so the step compiles once, not
-once per t.
+later method run as fast as torch's hand-written fused Adam.  The numbers of a step
+(beta_t, bias corrections, alpha_t, eps, the box's ends) enter as one tensor, so the step
+compiles once per structure of the rules, not once per t or per hyperparameter value.
 
 The first compilation takes seconds; Inductor keeps its compiled kernels in its on-disk
 cache (``TORCHINDUCTOR_CACHE_DIR``), so a later process only traces the step again.  Where
@@ -17,7 +17,9 @@ warning saying why.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
+import weakref
 
 import torch
 from torch import Tensor
@@ -57,39 +59,65 @@ class CompiledPathWarning(UserWarning):
     """
 
 
-def _composed_step(rules: Rules, eps: float, inside: bool, bounds, params: list[Tensor], grads: list[Tensor],
-                   buffers: list[dict], numbers: Tensor, sizes: tuple[int, ...]) -> None:
+def _composed_step(rules: Rules, inside: bool, positive: bool, bounded: bool, params: list[Tensor],
+                   grads: list[Tensor], buffers: list[dict], numbers: Tensor, sizes: tuple[int, ...]) -> None:
     """Algorithm 1 for a list of tensors, in tensor arithmetic only (what is compiled).
 
     ``numbers`` holds the rules' per-step coefficients one after the other (``sizes``
-    of them for phi, psi and each transform) and alpha_t last: one input tensor, whatever
-    the composition, so that a step's numbers cost one small copy and one guard."""
+    of them for phi, psi and each transform), then alpha_t, eps and, when ``bounded``,
+    the box's two ends: one input tensor, whatever the composition, so that a step's
+    numbers cost one small copy and no guard on their values.  ``positive``: eps > 0,
+    so that sqrt(V_t) + eps is never 0 and needs no pseudo-inverse."""
     split, start = [], 0
     for size in sizes:
         split.append(tuple(numbers[start + k] for k in range(size)))
         start += size
     phi_coef, psi_coef, *post_coef = split
-    alpha_t = numbers[start]
+    alpha_t, eps = numbers[start], numbers[start + 1]
     for p, g, state in zip(params, grads, buffers):
         ctx = StepContext(t=0, phi=rules.phi)
         ctx.m = rules.phi.update(g, state, phi_coef, ctx)
         v = rules.psi.update(g, state, psi_coef, ctx)
-        u = ctx.m if v is None else preconditioned(ctx.m, sqrt_v(v, eps, inside))
+        if v is None:
+            u = ctx.m
+        elif positive:
+            u = ctx.m / sqrt_v(v, eps, inside)
+        else:
+            u = preconditioned(ctx.m, sqrt_v(v, eps, inside))
         for transform, coef in zip(rules.post, post_coef):
             u = transform.update(u, p, state, coef, ctx)
         p.sub_(alpha_t * u)
-        if bounds is not None:
-            p.clamp_(bounds[0], bounds[1])
+        if bounded:
+            p.clamp_(numbers[start + 2], numbers[start + 3])
 
 
-_compiled = None
+# The compiled step of each structure of the rules (the rules' types and buffers, eps
+# inside or outside the root, eps > 0 or not, a box or none): every structure compiles
+# once, in a region of its own, so that the methods of one process do not share one
+# budget of recompilations; hyperparameter values never recompile, since they enter as
+# numbers.  Inductor's checks of the inputs' sizes are off: dynamo's guards have checked
+# them before the call, and with dozens of tensors they cost as much as a small kernel.
+_compiled: dict[tuple, object] = {}
 
 
-def compiled_step_function():
-    """The compiled :func:`_composed_step`, built on first use and shared afterwards.
+def _structure(rule) -> tuple:
+    inner = getattr(rule, "inner", None)
+    return (type(rule), rule.buffers, None if inner is None else _structure(inner))
 
-    ``torch.compile(..., dynamic=False)`` of the composed step; building the wrapper
-    compiles nothing, the first call with a composition does.
+
+def compiled_step_function(key: tuple = ()):
+    """The compiled :func:`_composed_step` for one structure ``key``, built on first use.
+
+    ``torch.compile(..., dynamic=False)`` of the composed step, one per structure of the
+    rules (their types and buffers, eps inside or outside the root, eps > 0, a box or
+    none), each with its own recompile budget: hyperparameter values reach the kernel
+    as a tensor of numbers, so they never recompile it. Building the wrapper compiles
+    nothing; its first call does.
+
+    Parameters
+    ----------
+    key : tuple, default ()
+        The structure the compiled step is for (any hashable tuple).
 
     Returns
     -------
@@ -98,13 +126,34 @@ def compiled_step_function():
 
     Examples
     --------
-    >>> compiled_step_function() is compiled_step_function()
+    >>> compiled_step_function(("adam",)) is compiled_step_function(("adam",))
     True
     """
-    global _compiled
-    if _compiled is None:
-        _compiled = torch.compile(_composed_step, dynamic=False)
-    return _compiled
+    if key not in _compiled:
+        _compiled[key] = torch.compile(_composed_step, dynamic=False, isolate_recompiles=True,
+                                       options={"size_asserts": False})
+    return _compiled[key]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """What a group's compiled step needs besides the tensors, found once per rules."""
+
+    unfit: str | None  # why the rules cannot be compiled, or None
+    structure: tuple
+    buffers: tuple[str, ...]
+
+
+# one plan per Rules object (a group's rules are rebuilt when its hyperparameters change)
+_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _plan(rules: Rules) -> _Plan:
+    plan = _plans.get(rules)
+    if plan is None:
+        structure = (_structure(rules.phi), _structure(rules.psi), tuple(map(_structure, rules.post)))
+        plan = _plans[rules] = _Plan(_why_not_compilable(rules), structure, rules.buffers)
+    return plan
 
 
 def _why_not_compilable(rules: Rules) -> str | None:
@@ -167,25 +216,31 @@ def step(group: dict, rules: Rules, params: list[Tensor], grads: list[Tensor], s
     >>> group["fused"]
     False
     """
-    reason = _why_not_compilable(rules)
-    if reason is not None:
-        return _fall_back(group, reason)
+    plan = _plan(rules)
+    if plan.unfit is not None:
+        return _fall_back(group, plan.unfit)
     buckets: dict[tuple, list[int]] = {}
     for i, (p, state) in enumerate(zip(params, states)):
         buckets.setdefault((p.device, p.dtype, state["step"]), []).append(i)
-    eps, inside = group["eps"], group["eps_placement"] == "inside"
-    names = rules.buffers
+    inside, bounds, eps = group["eps_placement"] == "inside", group["bounds"], group["eps"]
+    ends = () if bounds is None else tuple(bounds)
+    names = plan.buffers
     for n, ((device, dtype, t), idx) in enumerate(buckets.items()):
+        # eps below the dtype's smallest normal number may be flushed to 0 by the kernel
+        positive = eps >= torch.finfo(dtype).tiny
         ctx = StepContext(t=t, phi=rules.phi, lr=group["lr"])
         numbers = [rules.phi.coefficients(ctx), rules.psi.coefficients(ctx), *(tr.coefficients(ctx) for tr in rules.post)]
-        flat = [x for coef in numbers for x in coef] + [group["lr"] * rules.alpha.factor(t)]
+        flat = [x for coef in numbers for x in coef] + [group["lr"] * rules.alpha.factor(t), eps, *ends]
         values = torch.tensor(flat, dtype=dtype, device=device)
         sizes = tuple(len(coef) for coef in numbers)
-        ps = [params[i] for i in idx]
-        buffers = [{k: states[i][k] for k in names} for i in idx]
+        if len(idx) == len(params):
+            ps, gs, ss = params, grads, states
+        else:
+            ps, gs, ss = [params[i] for i in idx], [grads[i] for i in idx], [states[i] for i in idx]
+        buffers = [{k: state[k] for k in names} for state in ss]
+        compiled_fn = compiled_step_function((plan.structure, inside, positive, bool(ends)))
         try:
-            compiled_step_function()(rules, eps, inside, group["bounds"], ps, [grads[i] for i in idx], buffers,
-                                     values, sizes)
+            compiled_fn(rules, inside, positive, bool(ends), ps, gs, buffers, values, sizes)
         except Exception as exc:  # a backend that cannot build here: no compiler, no device support
             if n:  # earlier buckets have stepped: falling back now would step them twice
                 raise

@@ -159,16 +159,18 @@ class BeliefSquares(MomentRule):
         self.buffers = (buffer,)
 
     def coefficients(self, ctx):
-        return (self.beta, 1.0 - self.beta)
+        # eps is a coefficient, not an attribute read in update: the compiled step would
+        # specialize on its value and compile again for every eps
+        return (self.beta, 1.0 - self.beta, self.eps)
 
     def update(self, grad, state, coef, ctx):
-        beta, one_minus_beta = coef
+        beta, one_minus_beta, eps = coef
         m = ctx.phi.current(state, ctx.t)[0]
         if m is None:
             raise TypeError(f"BeliefSquares needs a first moment that is stored (a moving average), got {ctx.phi!r}")
         residual = grad - m
         s = state[self.buffers[0]].mul_(beta).addcmul_(residual, residual * one_minus_beta)
-        return s.add_(self.eps) if self.eps else s
+        return s.add_(eps)
 
     def apply_foreach(self, grads, states, ctx):
         ms = [ctx.phi.current(s, ctx.t)[0] for s in states]
@@ -308,13 +310,11 @@ class BoundedLearningRate(_Wrapper):
         scale = lr
         if self.bias_correction:
             scale = lr * math.sqrt(1.0 - self.beta**t) / (1.0 - self.beta1**t)
-        return (*self.inner.coefficients(ctx), scale, *self.bounds(t, lr), lr)
+        return (*self.inner.coefficients(ctx), scale, *self.bounds(t, lr), lr, self.eps)
 
     def update(self, grad, state, coef, ctx):
-        *inner, scale, low, high, lr = coef
-        denom = self.inner.update(grad, state, tuple(inner), ctx).sqrt()
-        if self.eps:
-            denom = denom + self.eps
+        *inner, scale, low, high, lr, eps = coef
+        denom = self.inner.update(grad, state, tuple(inner), ctx).sqrt() + eps
         rate = torch.div(_as_tensor(scale, denom), denom).clamp_(low, high)
         sqrt_v = state[self.buffer]
         sqrt_v.copy_(torch.div(_as_tensor(lr, denom), rate))
@@ -417,14 +417,11 @@ class Rectified(_Wrapper):
     def coefficients(self, ctx):
         factor = self.rectification(ctx.t)
         # (1, factor) once the rectification is defined, (0, 1) while V_t = I
-        return (*self.inner.coefficients(ctx), 0.0 if factor is None else 1.0, factor or 1.0)
+        return (*self.inner.coefficients(ctx), 0.0 if factor is None else 1.0, factor or 1.0, self.eps)
 
     def update(self, grad, state, coef, ctx):
-        *inner, adaptive, factor = coef
-        root = self.inner.update(grad, state, tuple(inner), ctx).sqrt()
-        if self.eps:
-            root = root + self.eps
-        root = root / factor
+        *inner, adaptive, factor, eps = coef
+        root = (self.inner.update(grad, state, tuple(inner), ctx).sqrt() + eps) / factor
         # adaptive is 1 or 0: V_t or I, exactly, without a branch the compiler would guard on
         return root * root * adaptive + (1.0 - adaptive)
 

@@ -93,9 +93,9 @@ def unsupported(optimizer) -> str | None:
 
 
 def _divisor(rule: MomentRule, ctx: StepContext) -> float:
-    """The divisor the foreach path gives a moment: a Debiased rule's correction (the last
-    of its coefficients), else 1."""
-    return rule.coefficients(ctx)[-1] if type(rule) is Debiased else 1.0
+    """The divisor the foreach path gives a moment: a Debiased rule's correction
+    1 - beta^t (as its ``apply_foreach`` returns it), else 1."""
+    return rule._correction(ctx.t) if type(rule) is Debiased else 1.0
 
 
 def _numbers(rules: Rules, group: dict, t: int) -> tuple[float, ...]:

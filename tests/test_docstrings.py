@@ -30,6 +30,7 @@ MODULES = sorted(
 # The modules whose every public name has Parameters and Examples (the API reference lists them).
 DOCUMENTED = [
     "adaptive_methods.framework",
+    "adaptive_methods.framework.stacked",
     "adaptive_methods.methods",
     "adaptive_methods.registry",
     "adaptive_methods.gamma",
@@ -39,6 +40,8 @@ DOCUMENTED = [
     "adaptive_methods.later_methods",
     "adaptive_methods.later_loops",
     "adaptive_methods.explorer",
+    "adaptive_methods.plotting",
+    "adaptive_methods.reproducibility",
     "adaptive_methods.experiments",
     "adaptive_methods.experiments.batched",
     "adaptive_methods.experiments.slurm",

@@ -44,10 +44,11 @@ from torch import Tensor
 from .optimizer import GenericAdaptive, _default_foreach, _zeros_to_inf
 from .rules import Debiased, MomentRule, MovingAverage, MovingAverageOfSquares, Rules, RunningMax, StepContext
 
-__all__ = ["StackedStep", "unsupported", "psi_kind"]
+__all__ = ["PSI_KINDS", "StackedStep", "unsupported", "psi_kind"]
 
-#: the kinds of psi the stacked step runs: the second moment as it is (Adam), the running
-#: max of the raw average (PyTorch's and the paper's AMSGrad), of the debiased one (optax)
+#: The kinds of psi the stacked step runs (:func:`psi_kind`) -- the second moment as it
+#: is (Adam), the running max of the raw average (PyTorch's and the paper's AMSGrad), of
+#: the debiased one (optax's).
 PSI_KINDS = ("average", "max-of-average", "max-of-debiased")
 _BUFFER_KEYS = ("m", "v", "vhat")
 
@@ -59,7 +60,34 @@ def _unwrap(rule: MomentRule, wrapper: type) -> tuple[MomentRule, bool]:
 
 
 def psi_kind(psi: MomentRule) -> str | None:
-    """Which of :data:`PSI_KINDS` a psi rule is, or None for a rule the step does not run."""
+    """Which of :data:`PSI_KINDS` a psi rule is, or None for a rule the step does not run.
+
+    Parameters
+    ----------
+    psi : adaptive_methods.framework.MomentRule
+        A second-moment rule, as an optimizer's ``rules_of(group).psi`` gives it.
+
+    Returns
+    -------
+    str or None
+        ``"average"`` for a
+        :class:`~adaptive_methods.framework.MovingAverageOfSquares`, alone or
+        :class:`~adaptive_methods.framework.Debiased`; ``"max-of-average"`` for a
+        :class:`~adaptive_methods.framework.RunningMax` of it (``Debiased`` outside
+        the max or not); ``"max-of-debiased"`` for a ``RunningMax`` of the
+        ``Debiased`` average; None for any other rule.
+
+    Examples
+    --------
+    >>> from adaptive_methods.framework import (
+    ...     Debiased, MovingAverageOfSquares, RunningMax, SumOfSquares)
+    >>> v = MovingAverageOfSquares(0.99)
+    >>> rules = Debiased(v), RunningMax(v), RunningMax(Debiased(v))
+    >>> [psi_kind(rule) for rule in rules]
+    ['average', 'max-of-average', 'max-of-debiased']
+    >>> psi_kind(SumOfSquares()) is None
+    True
+    """
     inner, debiased_outside = _unwrap(psi, Debiased)
     inner, maximum = _unwrap(inner, RunningMax)
     inner, debiased_inside = _unwrap(inner, Debiased)
@@ -71,7 +99,34 @@ def psi_kind(psi: MomentRule) -> str | None:
 
 
 def unsupported(optimizer) -> str | None:
-    """Why :class:`StackedStep` does not run ``optimizer`` (None: it does)."""
+    """Why :class:`StackedStep` does not run ``optimizer`` (None: it does).
+
+    Parameters
+    ----------
+    optimizer : object
+        Any optimizer; only a :class:`~adaptive_methods.framework.GenericAdaptive`
+        with one parameter group, on the foreach path, with eps outside the root, no
+        bounds, no transforms, a moving average as phi (debiased or not) and a psi of
+        :data:`PSI_KINDS` is run.
+
+    Returns
+    -------
+    str or None
+        The first reason found, as a phrase ("it does not run the foreach path"), or
+        None where the stacked step runs the optimizer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from adaptive_methods import Adam, Adagrad
+    >>> x = torch.zeros(3)
+    >>> unsupported(Adam([x])) is None
+    True
+    >>> unsupported(Adagrad([x]))
+    'its first moment LastGradient() is not a moving average (debiased or not)'
+    >>> unsupported(torch.optim.SGD([x], lr=0.1))
+    'SGD is not an optimizer of the package'
+    """
     if not isinstance(optimizer, GenericAdaptive):
         return f"{type(optimizer).__name__} is not an optimizer of the package"
     if len(optimizer.param_groups) != 1:
@@ -133,6 +188,40 @@ class StackedStep:
     views as its only parameters; the states of the optimizers must be at the same step.
     ``optimizers[h]`` may be None: the settings ``h`` whose optimizer steps on its own.
     :meth:`step` takes the gradients as stacked tensors (the shapes of ``stacked``).
+
+    Parameters
+    ----------
+    optimizers : list of GenericAdaptive or None
+        One entry per setting h (the second axis of the stacked tensors), at least one
+        of them an optimizer; each optimizer covered (:func:`unsupported` is None) and
+        holding exactly the views ``s[:, h]`` of ``stacked``, in order, as its
+        parameters.
+    stacked : list of torch.Tensor
+        The stacked parameters, each of shape ``(copies, settings, *shape)``, at least
+        one, all of one dtype and device.
+
+    Raises
+    ------
+    ValueError
+        If there is no optimizer or no stacked tensor, an optimizer is not covered
+        (the message gives its index and the reason) or does not hold the views of
+        its column, or the optimizers' states are at different steps.
+
+    Examples
+    --------
+    Two settings of Adam, learning rates 0.1 and 0.01, over one stacked parameter:
+
+    >>> import torch
+    >>> from adaptive_methods import Adam
+    >>> stacked = torch.zeros(1, 2, 3)  # 1 copy, 2 settings, a parameter of 3
+    >>> optimizers = [Adam([stacked[:, h]], lr=lr) for h, lr in enumerate((0.1, 0.01))]
+    >>> step = StackedStep(optimizers, [stacked])
+    >>> step.step([torch.ones(1, 2, 3)])
+    >>> stacked[0, :, 0]  # Adam's first step is lr times the sign of the gradient
+    tensor([-0.1000, -0.0100])
+    >>> (view,) = optimizers[0].param_groups[0]["params"]
+    >>> optimizers[0].state[view]["step"], optimizers[0].state[view]["exp_avg"]
+    (1, tensor([[0.1000, 0.1000, 0.1000]]))
     """
 
     def __init__(self, optimizers: list, stacked: list[Tensor]):
@@ -175,7 +264,30 @@ class StackedStep:
     def link(self) -> None:
         """Point every optimizer's state at the stacked buffers: a state it already has
         (loaded with ``load_state_dict``) is copied in first, a missing one is the rules'
-        ``init``."""
+        ``init``.
+
+        Raises
+        ------
+        ValueError
+            If the optimizers' states are at different steps.
+
+        Examples
+        --------
+        >>> import copy
+        >>> import torch
+        >>> from adaptive_methods import Adam
+        >>> stacked = torch.zeros(1, 2, 3)
+        >>> optimizers = [Adam([stacked[:, h]], lr=0.1) for h in range(2)]
+        >>> step = StackedStep(optimizers, [stacked])
+        >>> step.step([torch.ones(1, 2, 3)])
+        >>> saved = copy.deepcopy(optimizers[1].state_dict())
+        >>> step.step([torch.ones(1, 2, 3)])
+        >>> optimizers[1].load_state_dict(saved)  # setting 1 back at step 1
+        >>> step.link()
+        Traceback (most recent call last):
+        ...
+        ValueError: the optimizers' states are at different steps [1, 2]; ...
+        """
         steps = set()
         for h in self.columns:
             optimizer = self.optimizers[h]
@@ -207,7 +319,25 @@ class StackedStep:
     @torch.no_grad()
     def step(self, grads: list[Tensor]) -> None:
         """One step of every optimizer, with ``grads[i]`` the stacked gradient of
-        ``stacked[i]`` (the columns without an optimizer are left alone)."""
+        ``stacked[i]`` (the columns without an optimizer are left alone).
+
+        Parameters
+        ----------
+        grads : list of torch.Tensor
+            One gradient per stacked tensor, of its shape, dtype and device.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from adaptive_methods import AMSGrad
+        >>> stacked = torch.zeros(2, 2, 1)  # 2 copies, 2 settings
+        >>> optimizers = [AMSGrad([stacked[:, 0]], lr=0.1), None]
+        >>> step = StackedStep(optimizers, [stacked])
+        >>> step.step([torch.ones(2, 2, 1)])
+        >>> stacked[:, :, 0]  # setting 1 has no optimizer here: it is left alone
+        tensor([[-0.1000,  0.0000],
+                [-0.1000,  0.0000]])
+        """
         t = self.t + 1
         numbers = [_NEUTRAL if o is None else _numbers(self._rules(o), o.param_groups[0], t)
                    for o in self.optimizers]

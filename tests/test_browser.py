@@ -505,6 +505,10 @@ MAX_LINE = 88  # characters of a code or output line; the column shows about thi
 # what the build machine may leak into a page: file-system paths, fallback notices
 LEAK = re.compile(r"(/(?:usr|tmp|root|home|work|opt|var|mnt|srv)/|[A-Za-z]:\\\\|node_modules|site-packages"
                   r"|\.cache/|\.venv|not available|fall ?back|falls back|could not (?:read|find|load))", re.I)
+# The API reference documents the library's own fallbacks (load_dataset's ``fallback``
+# argument, ``Dataset.is_fallback``): there the notices are its vocabulary, paths still leaks.
+API_PAGES = {"api.html", "genindex.html"}
+NOTICE = re.compile(r"not available|fall ?back|falls back|could not (?:read|find|load)", re.I)
 RAW_TEX = re.compile(r"\\[A-Za-z]{2,}|\$[^$\s][^$]*\$")
 
 READING_REPORT = r"""
@@ -595,7 +599,8 @@ def test_every_page_reads_as_a_textbook(width, server, fresh_browser):
             tex = sorted({m.group(0) for t in report["texts"] + [report["title"]] for m in RAW_TEX.finditer(t)})
             if tex:
                 problems.append(f"{page}: raw LaTeX outside math: {tex[:5]}")
-            leaks = sorted({m.group(0) for t in report["leaks"] for m in LEAK.finditer(t)})
+            leaks = sorted({m.group(0) for t in report["leaks"] for m in LEAK.finditer(t)
+                            if page not in API_PAGES or not NOTICE.fullmatch(m.group(0))})
             if leaks:
                 problems.append(f"{page}: text of the build machine: {leaks[:5]}")
             if report["longLines"]:

@@ -78,7 +78,7 @@ class Explorer:
         The settings of the run drawn (the keys of :data:`DEFAULTS`).
     figure : matplotlib.figure.Figure
         The figure, with ``axes`` (the two panels) and ``lines`` (its curves by name).
-    renderer : adaptive_methods.plotting.BlitRenderer
+    renderer : BlitRenderer
         Redraws only the curves when the axes have not changed.
 
     Raises

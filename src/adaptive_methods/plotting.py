@@ -36,7 +36,7 @@ __all__ = [
 
 #: The implementations of one method that figures compare (AMSGrad in PyTorch, in optax,
 #: in the paper): the grey, yellow and purple of the same colour-blind-safe palette as
-#: the methods' colours (:data:`adaptive_methods.registry.METHODS`).
+#: the methods' colours (:data:`~adaptive_methods.registry.METHODS`).
 VARIANT_STYLES = {
     "torch": {"color": "#6E6E6E", "linestyle": "-", "marker": "o", "label": "PyTorch"},
     "pytorch": {"color": "#6E6E6E", "linestyle": "-", "marker": "o", "label": "PyTorch"},
@@ -55,7 +55,7 @@ def method_style(name: str) -> dict:
     Parameters
     ----------
     name : str
-        A method of :data:`adaptive_methods.registry.METHODS` (``"adam"``,
+        A method of :data:`~adaptive_methods.registry.METHODS` (``"adam"``,
         ``"amsgrad"``, ...), a variant of :data:`VARIANT_STYLES` (``"torch"``,
         ``"pytorch"``, ``"optax"``, ``"paper"``), in any case, or any other string.
 

@@ -64,7 +64,7 @@ def psi_kind(psi: MomentRule) -> str | None:
 
     Parameters
     ----------
-    psi : adaptive_methods.framework.MomentRule
+    psi : MomentRule
         A second-moment rule, as an optimizer's ``rules_of(group).psi`` gives it.
 
     Returns

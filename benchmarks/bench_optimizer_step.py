@@ -4,8 +4,11 @@ instead: torch.optim's for-loop (its CPU default), foreach and fused paths.
 The parameters have the shapes of the paper's CIFARNET (~1.8M parameters in 10 tensors),
 or 200 small tensors (where per-tensor Python overhead dominates); gradients are fixed
 random tensors, so only the optimizer is timed.  All paths of one method are timed in
-one loop, in rotating order (interleaved, so drift of the machine hits all alike); rows
-report medians in milliseconds and the ratios of ours to torch's default and fastest.
+one loop, in rotating order (interleaved, so drift of the machine hits all alike), in
+``--rounds`` rounds that each build every optimizer afresh in a rotated order (where an
+optimizer's tensors land moves its time by a few percent, and the first one built
+measures slower whatever its code); rows report medians in milliseconds and the ratios of
+ours to torch's default and fastest.
 
 Each method is compared with the torch.optim class a user would pick instead: its own
 counterpart (SGD, Adagrad, RMSprop, Adam, Adam(amsgrad=True), RAdam, NAdam, AdamW) or,
@@ -25,7 +28,7 @@ not the path's code: ours_default and ours_foreach run the same code, and could 
 measures the allocator's default behaviour).
 
     python benchmarks/bench_optimizer_step.py [--steps 100] [--device cpu|cuda] [--shapes cifarnet|small] [--threads N]
-        [--no-keep-freed]
+        [--rounds 3] [--no-keep-freed]
 """
 
 from __future__ import annotations
@@ -102,55 +105,83 @@ def torch_default_path(device: str) -> str:
     return "torch_foreach" if device.startswith("cuda") else "torch_forloop"
 
 
-def candidates(name: str, shapes, device, fused: bool = True):
-    """(label, optimizer) for each path of ours and of torch's counterpart, after one step
-    each; the first compiled step's time; and why a path is missing."""
+class MissingPath(Exception):
+    """A path that does not exist here (torch has no such flag for the class, or ours fell
+    back from the compiled path); its message says why."""
+
+
+def path_makers(name: str, shapes, device, fused: bool = True):
+    """torch's counterpart class, and (label, make) for each path of ours and of torch's:
+    make() builds the optimizer over fresh parameters, takes one step, and returns the
+    optimizer with that step's time, or raises MissingPath."""
     info = METHODS[name]
     counterpart, torch_cls, torch_kwargs = TORCH_COUNTERPART.get(name, CLOSEST)
-    lr, out, first, missing = 1e-3, [], float("nan"), []
-    for label, flags in OURS:
-        if flags.get("fused") and not fused:
-            continue
-        opt = info.cls(make_params(shapes, device), lr, **flags)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            t0 = time.perf_counter()
-            opt.step()
-            sync(device)
-            elapsed = time.perf_counter() - t0
-        if flags.get("fused"):
-            if not opt.param_groups[0]["fused"]:
-                missing.append(f"{label}: {caught[-1].message if caught else 'fell back'}")
+    lr = 1e-3
+
+    def ours(label, flags):
+        def make():
+            opt = info.cls(make_params(shapes, device), lr, **flags)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                t0 = time.perf_counter()
+                opt.step()
+                sync(device)
+                elapsed = time.perf_counter() - t0
+            if flags.get("fused") and not opt.param_groups[0]["fused"]:
+                raise MissingPath(f"{label}: {caught[-1].message if caught else 'fell back'}")
+            return opt, elapsed
+        return make
+
+    def theirs(label, flags):
+        def make():
+            try:
+                opt = torch_cls(make_params(shapes, device), lr, **torch_kwargs, **flags)
+                opt.step()
+            except (RuntimeError, TypeError, ValueError) as exc:  # no such path for this class here
+                raise MissingPath(f"{label}: {type(exc).__name__}: {str(exc).splitlines()[0][:100]}") from exc
+            return opt, float("nan")
+        return make
+
+    makers = [(label, ours(label, flags)) for label, flags in OURS]
+    makers += [(label, theirs(label, flags)) for label, flags in TORCHS]
+    return counterpart, [(label, make) for label, make in makers if fused or "fused" not in label]
+
+
+def bench(name: str, shapes, steps: int, device: str, fused: bool = True, rounds: int = 3):
+    """Median step time of every path; each of ``rounds`` rounds builds all paths afresh,
+    in an order rotated from the last round's, and steps them in rotating order.
+
+    Where an optimizer's tensors land in memory moves its step time by a few percent
+    (the one built first in a process measures slower whatever its code): building
+    anew in rotated order gives every path every place in turn."""
+    counterpart, makers = path_makers(name, shapes, device, fused)
+    times = {label: [] for label, _ in makers}
+    missing, first, state = [], float("nan"), {}
+    per_round = max(1, -(-steps // rounds))
+    for r in range(rounds):
+        order = makers[r % len(makers):] + makers[: r % len(makers)]
+        paths = []
+        for label, make in order:
+            try:
+                opt, elapsed = make()
+            except MissingPath as why:
+                if r == 0:
+                    missing.append(str(why))
                 continue
-            first = elapsed
-        out.append((label, opt))
-    for label, flags in TORCHS:
-        if flags.get("fused") and not fused:
-            continue
-        try:
-            opt = torch_cls(make_params(shapes, device), lr, **torch_kwargs, **flags)
-            opt.step()
-        except (RuntimeError, TypeError, ValueError) as exc:
-            missing.append(f"{label}: {type(exc).__name__}: {str(exc).splitlines()[0][:100]}")
-            continue  # torch has no such path for this class on this device
-        out.append((label, opt))
-    return counterpart, out, first, missing
-
-
-def bench(name: str, shapes, steps: int, device: str, fused: bool = True):
-    counterpart, paths, first, missing = candidates(name, shapes, device, fused)
-    times = {label: [] for label, _ in paths}
-    for i in range(steps + 5):
-        order = paths[i % len(paths):] + paths[: i % len(paths)]
-        for label, opt in order:
-            sync(device)
-            t0 = time.perf_counter()
-            opt.step()
-            sync(device)
-            if i >= 5:
-                times[label].append(time.perf_counter() - t0)
-    medians = {k: statistics.median(v) * 1e3 for k, v in times.items()}
-    state = {k: state_bytes(opt) for k, opt in paths}
+            if label == "ours_fused" and r == 0:
+                first = elapsed
+            paths.append((label, opt))
+        for i in range(per_round + 5):
+            for label, opt in paths[i % len(paths):] + paths[: i % len(paths)]:
+                sync(device)
+                t0 = time.perf_counter()
+                opt.step()
+                sync(device)
+                if i >= 5:
+                    times[label].append(time.perf_counter() - t0)
+        state = {label: state_bytes(opt) for label, opt in paths}
+        del paths
+    medians = {k: statistics.median(v) * 1e3 for k, v in times.items() if v}
     return counterpart, medians, state, first, missing
 
 
@@ -170,12 +201,16 @@ def main():
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated registered names")
     parser.add_argument("--fused", action=argparse.BooleanOptionalAction, default=True,
                         help="also time the fused paths (--no-fused: skip them, and the first compilations)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="times every path is built anew, in rotated order, for the same total of steps")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--keep-freed", action=argparse.BooleanOptionalAction, default=True,
                         help="glibc keeps freed memory, so that no path page-faults its temporaries back")
     args = parser.parse_args()
     if args.steps < 1:
         parser.error(f"--steps must be >= 1, got {args.steps}")
+    if args.rounds < 1:
+        parser.error(f"--rounds must be >= 1, got {args.rounds}")
     names = [n.strip() for n in args.methods.split(",")]
     unknown = [n for n in names if n not in METHODS]
     if unknown:
@@ -186,13 +221,13 @@ def main():
     shapes = CIFARNET_SHAPES if args.shapes == "cifarnet" else SMALL_SHAPES
     device_name = torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor() or platform.machine()
     print(f"# torch {torch.__version__}, {args.device} ({device_name}), {torch.get_num_threads()} threads, "
-          f"{args.shapes} shapes, median ms of {args.steps} interleaved steps"
+          f"{args.shapes} shapes, median ms of {args.steps} interleaved steps in {args.rounds} rounds of fresh optimizers"
           + (", glibc keeps freed memory" if kept else ""))
     print(f"{'method':<10}{'torch class':<16}" + "".join(f"{c:>14}" for c in COLUMNS)
           + f"{'def/tdef':>9}{'fus/tbest':>10}{'first_s':>8}")
     footnotes, memory = [], []
     for name in names:
-        counterpart, ms, state, first, missing = bench(name, shapes, args.steps, args.device, args.fused)
+        counterpart, ms, state, first, missing = bench(name, shapes, args.steps, args.device, args.fused, args.rounds)
         default, fused = ratios(ms, args.device)
         print(f"{name:<10}{counterpart:<16}" + "".join(f"{ms[c]:>14.3f}" if c in ms else f"{'n/a':>14}" for c in COLUMNS)
               + f"{default:>9.3f}{fused:>10.3f}{first:>8.2f}", flush=True)

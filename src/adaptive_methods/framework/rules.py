@@ -557,6 +557,9 @@ class RunningMax(_Wrapper):
     def update(self, grad, state, coef, ctx):
         v = self.inner.update(grad, state, coef[:-1], ctx)
         vhat = state[self.buffer]
+        if type(self).factor is RunningMax.factor:
+            # AMSGrad's factor is always 1: no multiply, and one number less to read
+            return vhat.copy_(torch.maximum(vhat, v))
         return vhat.copy_(torch.maximum(vhat * coef[-1], v))
 
     @property

@@ -418,6 +418,10 @@ def test_a_chapter_reads_in_jupyterlab_as_on_the_site(browser, jupyterlab):
     assert not raw, raw
     boxes = browser.evaluate(LAB_BOXES, await_promise=False)
     assert any(b.startswith("Theorem") for b in boxes), boxes
+    # a proof's qualifier, "(sketch)", is its first words, as on the site: as a title
+    # jupyterlab-myst would wrap it in parentheses of its own, "Proof 1 ((sketch))"
+    proofs = [b for b in boxes if b.startswith("Proof")]
+    assert proofs and all(re.fullmatch(r"Proof \d+", b) for b in proofs), proofs
     # what jupyterlab-myst shows for a citation or reference it cannot resolve: the key, the label
     shown = re.sub(r"\s+", " ", prose.replace("\N{NO-BREAK SPACE}", " "))
     keys, labels = _book_names()

@@ -147,8 +147,9 @@ class _Plan:
     numbers: dict = dataclasses.field(default_factory=dict, compare=False)
 
 
-# dtypes whose CPU tensors numpy can write into
-_NUMPY_DTYPES = (torch.float32, torch.float64, torch.float16)
+# dtypes whose CPU tensors numpy writes with torch.tensor's rounding of a Python float
+# (float16 is left to torch.tensor, which may round through float32 first)
+_NUMPY_DTYPES = (torch.float32, torch.float64)
 
 
 def _numbers(plan: _Plan, flat: list[float], dtype: torch.dtype, device: torch.device) -> Tensor:

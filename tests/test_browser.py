@@ -553,7 +553,13 @@ READING_REPORT = r"""
     const scrolls = el => el && ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
     return !(scrolls(m) || scrolls(m.parentElement));
   }).map(m => m.textContent.slice(0, 60));
-  return {texts, leaks, longLines, lint, boxes, overflowing, title: document.title,
+  // an inline formula cannot wrap: one that runs past the column's edge is cut off
+  const column = article.getBoundingClientRect().right;
+  const clipped = Array.from(article.querySelectorAll('mjx-container:not([display="true"])')).filter(m =>
+    !m.closest('div.math, mjx-container[display="true"], .table-wrapper, table, div.highlight, .cell_output')
+    && m.getBoundingClientRect().right > column + 1
+  ).map(m => (m.querySelector('mjx-assistive-mml') || m).textContent.slice(0, 60));
+  return {texts, leaks, longLines, lint, boxes, overflowing, clipped, title: document.title,
           scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth};
 })(%(max_cell)d)
 """.replace("%(max_line)d", str(MAX_LINE))
@@ -590,7 +596,8 @@ def test_every_page_reads_as_a_textbook(width, server, fresh_browser):
     results under the paper's own numbers, nothing of the build machine (paths, fallback
     notices), no code or output line over 88 characters (code cells, their outputs and
     listings of the package alike) and no lint comment in shown code, no page wider than
-    the screen, and a display equation that does not fit scrolls inside its own box."""
+    the screen, a display equation that does not fit scrolls inside its own box, and no
+    inline formula runs past the column's edge."""
     problems = []
     _at_width(fresh_browser, width)
     try:
@@ -619,6 +626,9 @@ def test_every_page_reads_as_a_textbook(width, server, fresh_browser):
                 problems.append(f"{page}: {report['scrollWidth']} px wide at a {width} px screen")
             if report["overflowing"]:
                 problems.append(f"{page}: display equations cut off: {report['overflowing'][:2]}")
+            if report["clipped"]:
+                problems.append(f"{page}: inline formulas past the column's edge (split them at a "
+                                f"relation, or display them): {report['clipped'][:3]}")
         if width < 800:
             fresh_browser.load(f"{server}/{WIDGET_CHAPTER}")
             assert fresh_browser.evaluate(MATHJAX_DONE)

@@ -11,6 +11,7 @@ from scipy.signal import lfilter
 
 from . import jit
 from .checks import (ENGINES, GRAD_MAX, SIMULATED, STEPS, Spec, as_bounds, as_grads, as_param, batch_size,
+                     check_grad_values,
                      check_choice, is_scalar, plain_floats, simulated_method, spec)
 from .problems import LinearProblem
 from .recurrences import Moments, block_length
@@ -172,8 +173,10 @@ def simulate(
         if short is not None:
             return short
     s = spec(method, grads, alpha=alpha, beta1=beta1, beta2=beta2, step=step, bounds=bounds, x1=x1,
-             beta1_decay=beta1_decay, eps=eps)
+             beta1_decay=beta1_decay, eps=eps, check_values=False)
     engine = _engine(s, engine, trajectory, block, window)
+    if engine != "jit":  # the jit loop checks each gradient as it reads it
+        check_grad_values(s.g[0] if s.grads_1d else s.g)
     out = _scan(s, engine, bool(trajectory), block, window)
     return out[0] if s.squeeze else out
 

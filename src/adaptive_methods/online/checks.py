@@ -39,8 +39,11 @@ def check_choice(name: str, value, allowed) -> str:
     return value
 
 
-def as_grads(grads) -> tuple[np.ndarray, bool]:
-    """Gradients as a float64 (R, T) array, and whether the input was one-dimensional."""
+def as_grads(grads, *, check_values: bool = True) -> tuple[np.ndarray, bool]:
+    """Gradients as a float64 (R, T) array, and whether the input was one-dimensional.
+
+    ``check_values=False`` leaves :func:`check_grad_values` to the caller (the jit engine
+    checks every gradient as its loop reads it, which saves two passes over the array)."""
     if isinstance(grads, (str, bytes)) or grads is None:
         raise TypeError(f"grads must be an array of real numbers, got {type(grads).__name__}")
     arr = grads if isinstance(grads, np.ndarray) else np.asarray(grads)
@@ -51,12 +54,19 @@ def as_grads(grads) -> tuple[np.ndarray, bool]:
     if arr.shape[-1] == 0 or arr.size == 0:
         raise ValueError(f"grads must hold at least one step and one row, got shape {arr.shape}")
     g = np.ascontiguousarray(arr, dtype=np.float64)
+    if check_values:
+        check_grad_values(g)
+    return (g[None, :] if g.ndim == 1 else g), g.ndim == 1
+
+
+def check_grad_values(g: np.ndarray) -> None:
+    """Raise ValueError naming the first gradient that is not finite or has |g| > GRAD_MAX
+    (by its index in ``g``)."""
     # two reductions, no temporary: max/min propagate NaN
     if not (-GRAD_MAX <= float(g.min()) and float(g.max()) <= GRAD_MAX):
         bad = ~(np.abs(g) <= GRAD_MAX)
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(f"grads must be finite with |g| <= {GRAD_MAX:g} (so that g^2 is finite), got {g[where]} at index {where}")
-    return (g[None, :] if g.ndim == 1 else g), g.ndim == 1
 
 
 def as_param(name: str, value, *, low: float, high: float, low_open: bool, high_open: bool) -> np.ndarray:
@@ -130,6 +140,7 @@ class Spec:
     recurrence: Recurrence
     g: np.ndarray  # (R, T), R == 1 (shared) or R == B
     squeeze: bool  # grads and every parameter were scalars / 1-D: return 1-D output
+    grads_1d: bool  # grads were given as one row (T,): errors name (t,), not (0, t)
     B: int
     T: int
     alpha: np.ndarray  # (B,)
@@ -145,12 +156,14 @@ class Spec:
 
 
 
-def spec(method, grads, *, alpha, beta1, beta2, step, bounds, x1, beta1_decay, eps, need_alpha=True) -> Spec:
+def spec(method, grads, *, alpha, beta1, beta2, step, bounds, x1, beta1_decay, eps, need_alpha=True,
+         check_values=True) -> Spec:
     """Check every argument of :func:`~adaptive_methods.online.simulate` and broadcast them
-    to one batch.  ``beta1_decay=None`` takes the method's own default from the registry."""
+    to one batch.  ``beta1_decay=None`` takes the method's own default from the registry;
+    ``check_values=False`` leaves the gradients' values to :func:`check_grad_values`."""
     info = simulated_method(method)
     step = check_choice("step", step, STEPS)
-    g, one_d = as_grads(grads)
+    g, one_d = as_grads(grads, check_values=check_values)
     named = {
         "beta1": as_param("beta1", beta1, low=0.0, high=1.0, low_open=False, high_open=True),
         "beta2": as_param("beta2", beta2, low=0.0, high=1.0, low_open=False, high_open=True),
@@ -178,6 +191,7 @@ def spec(method, grads, *, alpha, beta1, beta2, step, bounds, x1, beta1_decay, e
         recurrence=info.recurrence,
         g=g,
         squeeze=one_d and scalars,
+        grads_1d=one_d,
         B=B,
         T=g.shape[1],
         alpha=full.get("alpha", np.ones(B)),

@@ -184,6 +184,17 @@ def _why_not_compilable(rules: Rules) -> str | None:
     return None
 
 
+_TINY: dict[torch.dtype, float] = {}
+
+
+def _tiny(dtype: torch.dtype) -> float:
+    """The dtype's smallest normal number (torch.finfo costs a microsecond or two a call)."""
+    tiny = _TINY.get(dtype)
+    if tiny is None:
+        tiny = _TINY[dtype] = torch.finfo(dtype).tiny
+    return tiny
+
+
 def _fall_back(group: dict, reason: str) -> bool:
     warnings.warn(f"fused=True: {reason}; running the foreach path instead", CompiledPathWarning, stacklevel=4)
     group["fused"] = False
@@ -240,15 +251,19 @@ def step(group: dict, rules: Rules, params: list[Tensor], grads: list[Tensor], s
     plan = _plan(rules)
     if plan.unfit is not None:
         return _fall_back(group, plan.unfit)
-    buckets: dict[tuple, list[int]] = {}
-    for i, (p, state) in enumerate(zip(params, states)):
-        buckets.setdefault((p.device, p.dtype, state["step"]), []).append(i)
+    keys = [(p.device, p.dtype, state["step"]) for p, state in zip(params, states)]
+    if keys.count(keys[0]) == len(keys):  # the usual case: one bucket, nothing to split
+        buckets = {keys[0]: range(len(keys))}
+    else:
+        buckets = {}
+        for i, key in enumerate(keys):
+            buckets.setdefault(key, []).append(i)
     inside, bounds, eps = group["eps_placement"] == "inside", group["bounds"], group["eps"]
     ends = () if bounds is None else tuple(bounds)
     names = plan.buffers
     for n, ((device, dtype, t), idx) in enumerate(buckets.items()):
         # eps below the dtype's smallest normal number may be flushed to 0 by the kernel
-        positive = eps >= torch.finfo(dtype).tiny
+        positive = eps >= _tiny(dtype)
         ctx = StepContext(t=t, phi=rules.phi, lr=group["lr"])
         numbers = [rules.phi.coefficients(ctx), rules.psi.coefficients(ctx), *(tr.coefficients(ctx) for tr in rules.post)]
         flat = [x for coef in numbers for x in coef] + [group["lr"] * rules.alpha.factor(t), eps, *ends]

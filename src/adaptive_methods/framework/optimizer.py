@@ -283,24 +283,26 @@ class GenericAdaptive(torch.optim.Optimizer):
 
     def _collect(self, group: dict, rules: Rules):
         params, grads, states = [], [], []
+        all_states = self.state
         for p in group["params"]:
-            if p.grad is None:
+            grad = p.grad
+            if grad is None:
                 continue
-            if p.grad.is_sparse:
+            if grad.is_sparse:
                 raise TypeError(
                     f"{type(self).__name__} does not support sparse gradients (param of shape {tuple(p.shape)})"
                 )
-            if torch.is_complex(p):
+            if p.dtype.is_complex:
                 raise TypeError(
                     f"{type(self).__name__} does not support complex parameters (param of shape {tuple(p.shape)})"
                 )
-            state = self.state[p]
+            state = all_states[p]
             if not state:
                 state["step"] = 0
                 state.update(rules.init(p))
             state["step"] += 1
             params.append(p)
-            grads.append(p.grad)
+            grads.append(grad)
             states.append(state)
         return params, grads, states
 

@@ -535,9 +535,10 @@ class NesterovMomentum(MomentRule):
         ms = [s[self.buffers[0]] for s in states]
         torch._foreach_lerp_(ms, grads, 1.0 - self.beta)
         of_gradient, of_momentum = self.weights(ctx.t)
-        look_ahead = torch._foreach_mul(ms, of_momentum)
-        torch._foreach_add_(look_ahead, grads, alpha=of_gradient)
-        return look_ahead, 1.0
+        # of_momentum m + of_gradient g = s lerp(m, g, of_gradient / s), s = the two weights'
+        # sum: one pass over the tensors instead of two, and s joins the step's scalar
+        s = of_momentum + of_gradient
+        return torch._foreach_lerp(ms, grads, of_gradient / s), 1.0 / s
 
 
 class DecoupledWeightDecay(Transform):

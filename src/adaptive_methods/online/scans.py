@@ -176,7 +176,9 @@ def loop_one(flags: tuple, g_row: list, alpha: float, b1: float, b2: float, deca
     xs = [x] if trajectory else None
     m = v = vhat = total = 0.0
     b1t = b1
-    for t, g in enumerate(g_row, start=1):
+    t = 0
+    for g in g_row:
+        t += 1  # a counter, not enumerate: cheaper for the short runs this loop serves
         if varying_beta1:
             b1_previous, b1t = b1t, b1 * decay ** (t - 1)
         m = b1t * m + (1.0 - b1t) * g if momentum else g

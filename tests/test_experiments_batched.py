@@ -205,3 +205,39 @@ def test_paired_differences_pair_the_same_configuration_and_seed(data_root, tmp_
         assert row["diff"]["n"] == 2 and row["adam"]["n"] == 2
     with pytest.raises(ValueError, match="two runs of amsgrad with the same configuration"):
         paired_differences(results + results[-1:])
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_far_apart_logits_give_torchs_loss_and_gradient_with_no_subnormal_entry(dtype):
+    """Logits far apart (a diverging run's): the written-out backpropagation gives
+    F.cross_entropy's loss and autograd's gradient, and no gradient entry is subnormal,
+    though class 0's probabilities, exp(log(tiny) - 8 +- 3), are (exp's slow path), in
+    float32 and float64."""
+    from adaptive_methods.experiments.batched import _gradients
+
+    seeds, settings, classes, n_in, batch = 2, 3, 10, 7, 16
+    gen = torch.Generator().manual_seed(0)
+    tiny = torch.finfo(dtype).tiny
+    weight = torch.randn(seeds, settings, classes, n_in, generator=gen, dtype=dtype) * 0.5
+    bias = torch.zeros(seeds, settings, classes, dtype=dtype)
+    bias[..., 0] = math.log(tiny) - 8.0
+    x = torch.rand(seeds, batch, n_in, generator=gen, dtype=dtype)
+    y = torch.randint(1, classes, (seeds, batch), generator=gen)  # class 0 is no example's
+    params = {"linear.weight": weight, "linear.bias": bias}
+    grads, loss_sums = _gradients(params, ("linear",), x, y)
+    for s in range(seeds):
+        for h in range(settings):
+            w = weight[s, h].clone().requires_grad_(True)
+            b = bias[s, h].clone().requires_grad_(True)
+            logits = x[s] @ w.T + b
+            probabilities = torch.softmax(logits, 1)[:, 0]
+            assert ((probabilities > 0) & (probabilities < tiny)).all()
+            loss = torch.nn.functional.cross_entropy(logits, y[s])
+            loss.backward()
+            assert torch.allclose(loss_sums[s, h] / batch, loss.detach(), rtol=1e-5 if dtype == torch.float32 else 1e-12)
+            scale = w.grad.abs().max()
+            assert torch.allclose(grads["linear.weight"][s, h], w.grad, rtol=1e-5, atol=1e-6 * scale)
+            assert torch.allclose(grads["linear.bias"][s, h], b.grad, rtol=1e-5, atol=1e-6 * scale)
+    for g in grads.values():
+        assert not ((g != 0) & (g.abs() < tiny)).any()
+    assert (grads["linear.bias"][..., 0] == 0).all()

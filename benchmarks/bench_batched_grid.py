@@ -6,10 +6,15 @@ For logistic regression and the MLP on Fashion-MNIST (the full training split, b
 configurations (``fashion-logreg-full``: 160 runs; ``fashion-mlp-full``: 120) trained by
 :func:`adaptive_methods.experiments.batched.train_batched` and a few of the same
 configurations trained by :func:`adaptive_methods.experiments.training.train`, one after
-another. Each is timed for ``--steps`` and for twice as many steps, and the difference is
-the time of ``--steps`` steps in a long run: setting up (data, models, optimizers) and the
+another. Each is timed for ``steps`` and for twice as many steps, and the difference is
+the time of ``steps`` steps in a long run: setting up (data, models, optimizers) and the
 two log points (start and end, on 1,000 images) cancel, as they nearly do in a grid of
-150 epochs.
+150 epochs. Setting up a batch varies by a few tenths of a second (where its memory comes
+from), so each preset's ``steps`` (:data:`STEPS`, or ``--steps``) are enough for the
+batched model's timed steps to take over ten seconds here. The sequential runs, the
+batched model and the products are timed in turn, in ``--rounds`` rounds, and each column
+is the median over the rounds (the rate: the best), so that the machine's speed drifting
+from one minute to the next (by 15% on a shared virtual machine) moves all of them alike.
 
 Columns, per run and training step (a "run-step"):
 
@@ -29,7 +34,7 @@ Columns, per run and training step (a "run-step"):
 leaves out the time other processes hold the core (with one thread it is the wall time of
 a quiet machine); ``--clock wall`` times the wall clock.
 
-    python benchmarks/bench_batched_grid.py [--steps N] [--sequential K] [--clock cpu|wall]
+    python benchmarks/bench_batched_grid.py [--steps N] [--sequential K] [--rounds R] [--clock cpu|wall]
 
 It writes nothing but its table (results and checkpoints go to a temporary folder).
 """
@@ -37,6 +42,7 @@ It writes nothing but its table (results and checkpoints go to a temporary folde
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 
@@ -48,6 +54,10 @@ from adaptive_methods.experiments.models import build_model
 from adaptive_methods.experiments.training import train
 
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
+
+
+#: steps per preset: the batched logistic regression steps in ~12 ms, the MLP in ~85 ms
+STEPS = {"fashion-logreg-full": 1000, "fashion-mlp-full": 200}
 
 
 def configs(preset: str, steps: int) -> list:
@@ -97,36 +107,47 @@ def gemm_rate(model: str, seeds: int, settings: int, batch: int, clock, repeats:
     return flops / (seeds * settings), flops / best
 
 
-def measure(preset: str, steps: int, sequential: int, clock) -> dict:
+def measure(preset: str, steps: int, sequential: int, rounds: int, clock) -> dict:
     short, long = configs(preset, steps), configs(preset, 2 * steps)
-    with tempfile.TemporaryDirectory() as folder:
-        train(short[0].replace(max_steps=1), progress=False)  # loads and hashes the data once
-        seq = sum(elapsed(lambda: train(b, progress=False), clock) - elapsed(lambda: train(a, progress=False), clock)
-                  for a, b in zip(short[:sequential], long[:sequential])) / (sequential * steps)
-        (batch_short,), (batch_long,) = split_batches(short), split_batches(long)
-        quiet = dict(checkpoint_dir=folder, log=lambda _: None)
-        batched = (elapsed(lambda: train_batched(batch_long, **quiet), clock)
-                   - elapsed(lambda: train_batched(batch_short, **quiet), clock)) / (len(batch_short) * steps)
+    (batch_short,), (batch_long,) = split_batches(short), split_batches(long)
     seeds = len({c.seed for c in batch_short})
-    flops, rate = gemm_rate(short[0].model, seeds, len(batch_short) // seeds, short[0].batch_size, clock)
-    return {"preset": preset, "runs": len(batch_short), "steps": steps, "seq": seq, "batched": batched,
-            "flops": flops, "rate": rate}
+    seq, batched, rates = [], [], []
+    with tempfile.TemporaryDirectory() as folder:
+        quiet = dict(checkpoint_dir=folder, log=lambda _: None, resume=False)
+        # warm-up: loads and hashes the data once, and the process's heap takes its size
+        train(short[0].replace(max_steps=1), progress=False)
+        train_batched([c.replace(max_steps=1) for c in batch_short], **quiet)
+        for _ in range(rounds):
+            seq.append(sum(elapsed(lambda: train(b, progress=False), clock)
+                           - elapsed(lambda: train(a, progress=False), clock)
+                           for a, b in zip(short[:sequential], long[:sequential])) / (sequential * steps))
+            batched.append((elapsed(lambda: train_batched(batch_long, **quiet), clock)
+                            - elapsed(lambda: train_batched(batch_short, **quiet), clock)) / (len(batch_short) * steps))
+            flops, rate = gemm_rate(short[0].model, seeds, len(batch_short) // seeds, short[0].batch_size, clock)
+            rates.append(rate)
+    return {"preset": preset, "runs": len(batch_short), "steps": steps, "seq": statistics.median(seq),
+            "batched": statistics.median(batched), "flops": flops, "rate": max(rates)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=200, help="training steps per run (default 200)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="training steps per run (default: 1000 for logistic regression, 200 for the MLP)")
     parser.add_argument("--sequential", type=int, default=2, help="runs timed one at a time (default 2)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the three timings (default 3)")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
                         help="process CPU time (default) or wall-clock time")
     args = parser.parse_args()
     torch.set_num_threads(1)
     clock = CLOCKS[args.clock]
-    print(f"milliseconds per run-step ({args.clock} time)")
+    for name in ("steps", "sequential", "rounds"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f"--{name} must be an int >= 1, got {getattr(args, name)}")
+    print(f"milliseconds per run-step ({args.clock} time, median of {args.rounds} rounds)")
     print(f"{'model (preset)':<22} {'runs':>4} {'steps':>5} {'seq':>7} {'batched':>7} {'ratio':>6} "
           f"{'MFLOP':>6} {'GFLOP/s':>7} {'floor':>7} {'bound':>6}")
-    for preset in ("fashion-logreg-full", "fashion-mlp-full"):
-        row = measure(preset, args.steps, args.sequential, clock)
+    for preset, steps in STEPS.items():
+        row = measure(preset, args.steps or steps, args.sequential, args.rounds, clock)
         floor = row["flops"] / row["rate"]
         print(f"{row['preset']:<22} {row['runs']:>4} {row['steps']:>5} {row['seq'] * 1e3:>7.3f} "
               f"{row['batched'] * 1e3:>7.3f} {row['seq'] / row['batched']:>5.1f}x {row['flops'] / 1e6:>6.1f} "

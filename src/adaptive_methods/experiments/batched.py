@@ -524,17 +524,21 @@ def _gradients(params: dict, layers: tuple, x: torch.Tensor, y: torch.Tensor,
     target = y.view(seeds, 1, 1, batch).expand(seeds, settings, 1, batch)
     # log_softmax as its kernel computes it, z - log(sum(exp(z))) with z = logits - max,
     # written out over the classes (dimension -2 here)
-    z = logits - logits.amax(-2, keepdim=True)
+    # in place: the logits are not read again
+    z = logits.sub_(logits.amax(-2, keepdim=True))
+    picked = z.gather(-2, target)
     # exp leaves its vectorized path where its value is below the smallest normal number
     # (a diverging run's logits reach -1e3), and is then 15-40 times slower there: an
-    # exp(z) below tiny * classes * batch (1e-35 in float32) is 0 instead, so that no
-    # entry of the softmax or of d(loss)/d(logits) is subnormal. The sum it joins is
-    # >= 1, so the loss does not move, and a weight's gradient moves by less than
-    # batch * classes * tiny * max|x| (about 1e-34)
-    floor = math.log(torch.finfo(z.dtype).tiny * classes * batch)
-    e = z.clamp(min=floor).exp_().masked_fill_(z < floor, 0.0)
+    # exp(z) at most cutoff = tiny * classes * batch (1e-35 in float32) is 0 instead, so
+    # that no entry of the softmax or of d(loss)/d(logits) is subnormal. The sum it joins
+    # is >= 1, so the loss does not move, and a weight's gradient moves by less than
+    # batch * classes * tiny * max|x| (about 1e-34). z is clamped a little below
+    # log(cutoff), whose exp is still normal, and threshold (ReLU's kernel, vectorized,
+    # unlike a masked fill) zeroes every value <= cutoff
+    cutoff = torch.finfo(z.dtype).tiny * classes * batch
+    e = F.threshold_(z.clamp_(min=math.log(cutoff) - 1.0).exp_(), cutoff, 0.0)
     total = e.sum(-2, keepdim=True)
-    loss_sums = (total.log() - z.gather(-2, target)).squeeze(-2).sum(-1)
+    loss_sums = (total.log() - picked).squeeze(-2).sum(-1)
     # d(mean loss)/d(logits) = (softmax - one-hot) / batch
     delta = e.div_(total).scatter_add_(-2, target, torch.full(target.shape, -1.0, dtype=logits.dtype))
     delta.mul_(1.0 / batch)

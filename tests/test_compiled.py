@@ -121,3 +121,88 @@ def test_new_hyperparameter_values_do_not_recompile_the_step(sweep, data):
     for k, (weights, opt) in enumerate(fused, start=1):
         assert opt.param_groups[0]["fused"] is True
         torch.testing.assert_close(weights, run(k, foreach=False)[0], rtol=2e-5, atol=1e-6)
+
+
+def test_after_its_first_step_the_compiled_step_runs_without_entering_torch_compile(data, monkeypatch):
+    """Steps after the first call the graph Inductor built directly: dynamo's entry (its
+    guards over every tensor and rule) is not called again, and 60 steps still equal
+    the reference path."""
+    X, Y = (t.float() for t in data)
+    a, b = float32(make_mlp()), float32(make_mlp())
+    opt_a, opt_b = AMSGrad(a.parameters(), 0.01, fused=True), AMSGrad(b.parameters(), 0.01, foreach=False)
+    train(a, opt_a, 1, (X, Y))
+    entries = []
+    build = compiled.compiled_step_function
+
+    def counted(key):
+        inner = build(key)
+
+        def call(*args):
+            entries.append(key)
+            return inner(*args)
+        return call
+
+    monkeypatch.setattr(compiled, "compiled_step_function", counted)
+    train(a, opt_a, STEPS - 1, (X, Y), start=1)
+    train(b, opt_b, STEPS, (X, Y))
+    assert entries == []
+    torch.testing.assert_close(flat(a), flat(b), rtol=2e-5, atol=1e-6)
+
+
+def test_a_gradient_laid_out_otherwise_goes_through_torch_compile_and_steps_right(data, monkeypatch):
+    """The direct call checks each tensor's dtype, shape and strides: a weight whose
+    gradient arrives transposed in memory is stepped through torch.compile (which compiles
+    for that layout), then the direct path resumes; every step equals the reference."""
+    X, Y = (t.float() for t in data)
+    a, b = float32(make_mlp()), float32(make_mlp())
+    opt_a, opt_b = Adam(a.parameters(), 0.01, fused=True), Adam(b.parameters(), 0.01, foreach=False)
+    train(a, opt_a, 5, (X, Y))
+    train(b, opt_b, 5, (X, Y))
+    entries = []
+    build = compiled.compiled_step_function
+
+    def counted(key):
+        inner = build(key)
+
+        def call(*args):
+            entries.append(key)
+            return inner(*args)
+        return call
+
+    monkeypatch.setattr(compiled, "compiled_step_function", counted)
+    for model, opt in ((a, opt_a), (b, opt_b)):
+        opt.zero_grad()
+        ((model(X[:16]) - Y[:16]) ** 2).mean().backward()
+        weight = model[0].weight
+        weight.grad = weight.grad.t().contiguous().t()  # same values, column-major
+        assert not weight.grad.is_contiguous()
+        opt.step()
+    assert len(entries) == 1
+    torch.testing.assert_close(flat(a), flat(b), rtol=2e-5, atol=1e-6)
+    train(a, opt_a, 5, (X, Y), start=6)
+    train(b, opt_b, 5, (X, Y), start=6)
+    assert len(entries) == 1
+    torch.testing.assert_close(flat(a), flat(b), rtol=2e-5, atol=1e-6)
+
+
+def test_a_training_step_compiled_whole_steps_the_compiled_path_right(data):
+    """Inside a function torch.compile traces (a whole training step), each step's numbers
+    (alpha_t, the bias corrections) are traced as the step's own, not read from the
+    tensor the direct path rewrites in place: 12 steps equal the reference path."""
+    X, Y = (t.float()[:16] for t in data)
+
+    def run(compiled_step, **path):
+        model = float32(make_mlp())
+        opt = Adam(model.parameters(), 0.01, **path)
+
+        def train_step():
+            opt.zero_grad()
+            ((model(X) - Y) ** 2).mean().backward()
+            opt.step()
+
+        step = torch.compile(train_step) if compiled_step else train_step
+        for _ in range(12):
+            step()
+        return flat(model)
+
+    torch.testing.assert_close(run(True, fused=True), run(False, foreach=False), rtol=2e-5, atol=1e-6)

@@ -8,6 +8,18 @@ later method run as fast as torch's hand-written fused Adam.  The numbers of a s
 (beta_t, bias corrections, alpha_t, eps, the box's ends) enter as one tensor, so the step
 compiles once per structure of the rules, not once per t or per hyperparameter value.
 
+Once a group's step has run through ``torch.compile``, later steps call the graph Inductor
+built for it directly (:class:`_Direct`): dynamo's entry into a compiled function (its
+frame hooks, guards over every tensor and rule, and the wrapper layers around the graph)
+costs a step ~20 us when the CPU caches hold it and ~150 us when other work has just
+evicted them, as a forward and backward pass does: a tenth of CIFARNET's Adam step.  The
+direct call checks only the tensors (dtype, device, shape, strides and autograd flags, with
+torch's tensor guards, one C++ call), and a tensor that fails goes through
+``torch.compile`` again.  What else the graph depends on is the group's rules: their
+structure keys the graph, their numbers enter as a tensor, and dynamo's guards have
+checked the rules object itself on its first step; so a rule's ``update`` reads no number
+from its attributes (a changed attribute would not be seen), only from ``coef``.
+
 The first compilation takes seconds; Inductor keeps its compiled kernels in its on-disk
 cache (``TORCHINDUCTOR_CACHE_DIR``), so a later process only traces the step again.  Where
 ``torch.compile`` cannot build the step (no C++ compiler for the CPU backend, a rule
@@ -18,6 +30,7 @@ warning saying why.
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 import weakref
 
@@ -59,22 +72,27 @@ class CompiledPathWarning(UserWarning):
     """
 
 
-def _composed_step(rules: Rules, inside: bool, positive: bool, bounded: bool, params: list[Tensor],
-                   grads: list[Tensor], buffers: list[dict], numbers: Tensor, sizes: tuple[int, ...]) -> None:
+def _composed_step(rules: Rules, inside: bool, positive: bool, bounded: bool, sizes: tuple[int, ...],
+                   names: tuple[str, ...], numbers: Tensor, tensors: list[Tensor]) -> None:
     """Algorithm 1 for a list of tensors, in tensor arithmetic only (what is compiled).
 
-    ``numbers`` holds the rules' per-step coefficients one after the other (``sizes``
-    of them for phi, psi and each transform), then alpha_t, eps and, when ``bounded``,
-    the box's two ends: one input tensor, whatever the composition, so that a step's
-    numbers cost one small copy and no guard on their values.  ``positive``: eps > 0,
-    so that sqrt(V_t) + eps is never 0 and needs no pseudo-inverse."""
+    ``tensors`` holds the n parameters, then their n gradients, then each parameter's
+    buffers (``names``, in order): one flat list, so that the compiled graph's inputs are
+    positions in it.  ``numbers`` holds the rules' per-step coefficients one after the
+    other (``sizes`` of them for phi, psi and each transform), then alpha_t, eps and, when
+    ``bounded``, the box's two ends: one input tensor, whatever the composition, so that a
+    step's numbers cost one small copy and no guard on their values.  ``positive``:
+    eps > 0, so that sqrt(V_t) + eps is never 0 and needs no pseudo-inverse."""
     split, start = [], 0
     for size in sizes:
         split.append(tuple(numbers[start + k] for k in range(size)))
         start += size
     phi_coef, psi_coef, *post_coef = split
     alpha_t, eps = numbers[start], numbers[start + 1]
-    for p, g, state in zip(params, grads, buffers):
+    n, k = len(tensors) // (2 + len(names)), len(names)
+    for i in range(n):
+        p, g = tensors[i], tensors[n + i]
+        state = {name: tensors[2 * n + i * k + j] for j, name in enumerate(names)}
         ctx = StepContext(t=0, phi=rules.phi)
         ctx.m = rules.phi.update(g, state, phi_coef, ctx)
         v = rules.psi.update(g, state, psi_coef, ctx)
@@ -91,12 +109,61 @@ def _composed_step(rules: Rules, inside: bool, positive: bool, bounded: bool, pa
             p.clamp_(numbers[start + 2], numbers[start + 3])
 
 
+@dataclasses.dataclass(eq=False)
+class _Graph:
+    """One graph Inductor compiled for a structure: the callable it built, and which of
+    the step's inputs ([numbers, *tensors]) it takes, in its order; ``order`` is None where
+    the graph cannot be called directly (an input that is not one of the step's tensors,
+    or outputs that dynamo would have to apply afterwards)."""
+
+    run: object
+    order: tuple[int, ...] | None
+
+
+# the graphs compiled for each structure, in the order they were compiled
+_graphs: dict[tuple, list[_Graph]] = {}
+
+
+def _input_position(source) -> int | None:
+    """Where a graph input comes from: 0 for ``numbers``, 1 + i for ``tensors[i]``."""
+    name = source.name() if callable(source.name) else source.name
+    if name == "L['numbers']":
+        return 0
+    match = re.fullmatch(r"L\['tensors'\]\[(\d+)\]", name)
+    return None if match is None else 1 + int(match.group(1))
+
+
+def _capture(gm, run) -> _Graph:
+    try:
+        order = tuple(_input_position(node.meta["grapharg"].source)
+                      for node in gm.graph.nodes if node.op == "placeholder")
+        outputs = [node.args[0] for node in gm.graph.nodes if node.op == "output"]
+        if None in order or any(out not in ((), []) for out in outputs):
+            order = None
+    except (AttributeError, KeyError, TypeError):  # a torch whose graphs say it otherwise
+        order = None
+    return _Graph(run, order)
+
+
+def _capturing_backend(key: tuple):
+    """torch.compile's Inductor backend, keeping what it builds for ``key`` in ``_graphs``."""
+    def backend(gm, example_inputs):
+        from torch._inductor.compile_fx import compile_fx
+
+        # Inductor's checks of the inputs' sizes are off: the caller has checked them
+        # (dynamo's guards, or the direct path's tensor guards), and with dozens of
+        # tensors they cost as much as a small kernel
+        run = compile_fx(gm, example_inputs, config_patches={"size_asserts": False})
+        _graphs.setdefault(key, []).append(_capture(gm, run))
+        return run
+    return backend
+
+
 # The compiled step of each structure of the rules (the rules' types and buffers, eps
 # inside or outside the root, eps > 0 or not, a box or none): every structure compiles
 # once, in a region of its own, so that the methods of one process do not share one
 # budget of recompilations; hyperparameter values never recompile, since they enter as
-# numbers.  Inductor's checks of the inputs' sizes are off: dynamo's guards have checked
-# them before the call, and with dozens of tensors they cost as much as a small kernel.
+# numbers.
 _compiled: dict[tuple, object] = {}
 
 
@@ -130,8 +197,8 @@ def compiled_step_function(key: tuple = ()):
     True
     """
     if key not in _compiled:
-        _compiled[key] = torch.compile(_composed_step, dynamic=False, isolate_recompiles=True,
-                                       options={"size_asserts": False})
+        _compiled[key] = torch.compile(_composed_step, backend=_capturing_backend(key), dynamic=False,
+                                       isolate_recompiles=True)
     return _compiled[key]
 
 
@@ -145,6 +212,70 @@ class _Plan:
     # the CPU tensor of each dtype that carries a step's numbers, rewritten in place each
     # step: a new tensor costs ~10 us, a tenth of the whole call's overhead
     numbers: dict = dataclasses.field(default_factory=dict, compare=False)
+    # the graphs these rules' steps have run through torch.compile and now call directly,
+    # per compiled key, device, dtype and number of tensors of a bucket, latest first
+    direct: dict = dataclasses.field(default_factory=dict, compare=False)
+
+
+@dataclasses.dataclass(eq=False)
+class _Direct:
+    """A compiled graph called without dynamo, and the check its inputs must pass:
+    dtype, device, shape, strides and autograd flags of each tensor as when it was
+    compiled (torch's tensor guards, which dynamo itself once used, one C++ call)."""
+
+    graph: _Graph
+    guards: object
+
+    def arguments(self, inputs: list[Tensor]) -> list[Tensor] | None:
+        """The graph's arguments taken from ``inputs`` ([numbers, *tensors]), or None
+        where they are not the tensors it was compiled for."""
+        args = [inputs[i] for i in self.graph.order]
+        return args if self.guards.check(*args) else None
+
+
+def _tensor_guards(args: list[Tensor]):
+    from torch._C._dynamo.guards import TensorGuards
+
+    return TensorGuards(*args, dynamic_dims_sizes=None, dynamic_dims_strides=None)
+
+
+def _run_direct(directs: list[_Direct], inputs: list[Tensor]) -> bool:
+    """Run the first of ``directs`` whose tensors ``inputs`` are; False where none is."""
+    for direct in directs:
+        args = direct.arguments(inputs)
+        if args is not None:
+            direct.graph.run(*args)
+            return True
+    return False
+
+
+# the graph of each group's rules whose guards have been built, so that a later group
+# of the same structure and tensors can find it
+_directs: dict[tuple, list[_Direct]] = {}
+
+
+def _learn(key: tuple, known: int, inputs: list[Tensor]) -> _Direct | None:
+    """After a call through torch.compile, the graph that call ran, for direct calls.
+
+    A graph compiled by this call ran it; where none was compiled, dynamo ran an earlier
+    graph of this structure, the one whose tensor guards these inputs pass (None where
+    not exactly one does).  None too where the graph cannot be called directly, or
+    this torch has no tensor guards."""
+    new = _graphs.get(key, [])[known:]
+    if len(new) > 1 or (new and new[0].order is None):
+        return None
+    if not new:
+        passing = [direct for direct in _directs.get(key, ()) if direct.arguments(inputs) is not None]
+        return passing[0] if len(passing) == 1 else None
+    args = [inputs[i] for i in new[0].order]
+    try:
+        direct = _Direct(new[0], _tensor_guards(args))
+    except (ImportError, AttributeError, TypeError, RuntimeError):
+        return None
+    if direct.arguments(inputs) is None:  # guards that refuse their own example
+        return None
+    _directs.setdefault(key, []).append(direct)
+    return direct
 
 
 # dtypes whose CPU tensors numpy writes with torch.tensor's rounding of a Python float
@@ -154,8 +285,10 @@ _NUMPY_DTYPES = (torch.float32, torch.float64)
 
 def _numbers(plan: _Plan, flat: list[float], dtype: torch.dtype, device: torch.device) -> Tensor:
     """The step's numbers as one tensor on ``device`` (the kernel reads it before the
-    call returns on the CPU, so that one tensor per dtype can be reused)."""
-    if device.type != "cpu" or dtype not in _NUMPY_DTYPES:
+    call returns on the CPU, so that one tensor per dtype can be reused).  Inside a
+    function that torch.compile traces, a new tensor: a write through numpy is not traced,
+    and the traced step would read the numbers of the step it was traced at forever."""
+    if device.type != "cpu" or dtype not in _NUMPY_DTYPES or torch.compiler.is_compiling():
         return torch.tensor(flat, dtype=dtype, device=device)
     cached = plan.numbers.get((dtype, len(flat)))
     if cached is None:
@@ -273,12 +406,22 @@ def step(group: dict, rules: Rules, params: list[Tensor], grads: list[Tensor], s
             ps, gs, ss = params, grads, states
         else:
             ps, gs, ss = [params[i] for i in idx], [grads[i] for i in idx], [states[i] for i in idx]
-        buffers = [{k: state[k] for k in names} for state in ss]
-        compiled_fn = compiled_step_function((plan.structure, inside, positive, bool(ends)))
+        inputs = [values, *ps, *gs]
+        inputs += [state[k] for state in ss for k in names]
+        key = (plan.structure, inside, positive, bool(ends))
+        place = (key, device, dtype, len(idx))
+        if not torch.compiler.is_compiling() and _run_direct(plan.direct.get(place, ()), inputs):
+            continue
+        compiled_fn = compiled_step_function(key)
+        known = len(_graphs.get(key, ()))
         try:
-            compiled_fn(rules, inside, positive, bool(ends), ps, gs, buffers, values, sizes)
+            compiled_fn(rules, inside, positive, bool(ends), sizes, names, values, inputs[1:])
         except Exception as exc:  # a backend that cannot build here: no compiler, no device support
             if n:  # earlier buckets have stepped: falling back now would step them twice
                 raise
             return _fall_back(group, f"torch.compile could not build the step ({type(exc).__name__}: {exc})"[:500])
+        if not torch.compiler.is_compiling():
+            learned, directs = _learn(key, known, inputs), plan.direct.setdefault(place, [])
+            if learned is not None and learned not in directs:
+                directs.insert(0, learned)
     return True

@@ -147,7 +147,9 @@ class MomentRule(ABC):
         """Advance the buffers of one tensor and return its moment (``None``: the identity).
 
         Tensor arithmetic only: ``coef`` holds :meth:`coefficients` as floats, or as 0-d
-        tensors on the compiled path, where the whole step becomes one kernel.
+        tensors on the compiled path, where the whole step becomes one kernel.  Every
+        number comes from ``coef``: the compiled kernel is built once for the rules'
+        structure, and later steps call it without reading the rule's attributes again.
         """
         moment, divisor = self.apply_foreach([grad], [state], _single(ctx))
         if moment is None:

@@ -123,14 +123,8 @@ def test_new_hyperparameter_values_do_not_recompile_the_step(sweep, data):
         torch.testing.assert_close(weights, run(k, foreach=False)[0], rtol=2e-5, atol=1e-6)
 
 
-def test_after_its_first_step_the_compiled_step_runs_without_entering_torch_compile(data, monkeypatch):
-    """Steps after the first call the graph Inductor built directly: dynamo's entry (its
-    guards over every tensor and rule) is not called again, and 60 steps still equal
-    the reference path."""
-    X, Y = (t.float() for t in data)
-    a, b = float32(make_mlp()), float32(make_mlp())
-    opt_a, opt_b = AMSGrad(a.parameters(), 0.01, fused=True), AMSGrad(b.parameters(), 0.01, foreach=False)
-    train(a, opt_a, 1, (X, Y))
+def count_entries_into_torch_compile(monkeypatch) -> list:
+    """From now on, the compiled keys of every step that calls torch.compile's function."""
     entries = []
     build = compiled.compiled_step_function
 
@@ -143,6 +137,18 @@ def test_after_its_first_step_the_compiled_step_runs_without_entering_torch_comp
         return call
 
     monkeypatch.setattr(compiled, "compiled_step_function", counted)
+    return entries
+
+
+def test_after_its_first_step_the_compiled_step_runs_without_entering_torch_compile(data, monkeypatch):
+    """Steps after the first call the graph Inductor built directly: dynamo's entry (its
+    guards over every tensor and rule) is not called again, and 60 steps still equal
+    the reference path."""
+    X, Y = (t.float() for t in data)
+    a, b = float32(make_mlp()), float32(make_mlp())
+    opt_a, opt_b = AMSGrad(a.parameters(), 0.01, fused=True), AMSGrad(b.parameters(), 0.01, foreach=False)
+    train(a, opt_a, 1, (X, Y))
+    entries = count_entries_into_torch_compile(monkeypatch)
     train(a, opt_a, STEPS - 1, (X, Y), start=1)
     train(b, opt_b, STEPS, (X, Y))
     assert entries == []
@@ -158,18 +164,7 @@ def test_a_gradient_laid_out_otherwise_goes_through_torch_compile_and_steps_righ
     opt_a, opt_b = Adam(a.parameters(), 0.01, fused=True), Adam(b.parameters(), 0.01, foreach=False)
     train(a, opt_a, 5, (X, Y))
     train(b, opt_b, 5, (X, Y))
-    entries = []
-    build = compiled.compiled_step_function
-
-    def counted(key):
-        inner = build(key)
-
-        def call(*args):
-            entries.append(key)
-            return inner(*args)
-        return call
-
-    monkeypatch.setattr(compiled, "compiled_step_function", counted)
+    entries = count_entries_into_torch_compile(monkeypatch)
     for model, opt in ((a, opt_a), (b, opt_b)):
         opt.zero_grad()
         ((model(X[:16]) - Y[:16]) ** 2).mean().backward()
@@ -187,8 +182,8 @@ def test_a_gradient_laid_out_otherwise_goes_through_torch_compile_and_steps_righ
 
 def test_a_training_step_compiled_whole_steps_the_compiled_path_right(data):
     """Inside a function torch.compile traces (a whole training step), each step's numbers
-    (alpha_t, the bias corrections) are traced as the step's own, not read from the
-    tensor the direct path rewrites in place: 12 steps equal the reference path."""
+    (alpha_t, the bias corrections) are traced as the step's own, not read from the CPU
+    tensor that each step rewrites in place: 12 steps equal the reference path."""
     X, Y = (t.float()[:16] for t in data)
 
     def run(compiled_step, **path):
